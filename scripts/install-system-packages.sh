@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite runs for real: shellcheck (lints every shell
+# script and user-data fragment). Idempotent; needs root (or sudo) only when one is missing.
+set -euo pipefail
+
+# command -> Debian package
+declare -A wanted=(
+  [shellcheck]=shellcheck
+)
+
+missing=()
+for cmd in "${!wanted[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "[system-packages] present: ${!wanted[*]}" >&2
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "[system-packages] error: need root to install ${missing[*]} (apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+command -v apt-get >/dev/null 2>&1 || {
+  echo "[system-packages] error: apt-get not found; install ${missing[*]} with your package manager" >&2
+  exit 1
+}
+
+echo "[system-packages] installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
