@@ -1,34 +1,52 @@
-import { TerraformStack } from 'cdktf';
+import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { NetworkingNetworkV2 } from '../.gen/providers/openstack/networking-network-v2';
-import { NetworkingSecgroupV2 } from '../.gen/providers/openstack/networking-secgroup-v2';
-import { NetworkingSubnetV2 } from '../.gen/providers/openstack/networking-subnet-v2';
 import { OpenstackProvider } from '../.gen/providers/openstack/provider';
+import { Flavor, SparkCluster, SparkVersion } from '../lib';
+import { ExampleSettings, exampleSettings } from './settings';
+
+/** Outputs every example stack emits for its cluster. */
+export function clusterOutputs(scope: Construct, cluster: SparkCluster): void {
+  new TerraformOutput(scope, 'master_private_ip', { value: cluster.master.privateIp });
+  if (cluster.master.publicIp) {
+    new TerraformOutput(scope, 'master_public_ip', { value: cluster.master.publicIp });
+  }
+  new TerraformOutput(scope, 'master_url', { value: cluster.masterUrl });
+  new TerraformOutput(scope, 'master_web_ui_url', { value: cluster.masterWebUiUrl });
+  if (cluster.historyServerUrl) {
+    new TerraformOutput(scope, 'history_server_url', { value: cluster.historyServerUrl });
+  }
+  if (cluster.dataContainer) {
+    new TerraformOutput(scope, 'data_container', { value: cluster.dataContainer.containerName });
+  }
+  // Secrets only ever leave through sensitive outputs (`tofu output -raw spark_auth_secret`).
+  new TerraformOutput(scope, 'spark_auth_secret', { value: cluster.authSecret, sensitive: true });
+}
 
 /**
- * The first example: a private network, its subnet and the cluster's security group,
- * straight from the generated bindings. Credentials come from OS_* variables or
- * clouds.yaml (OS_CLOUD), as with any OpenStack tool.
+ * The README's main example: a small cluster with a master (floating IP, history server),
+ * three workers, and Swift containers for data and event logs.
  */
 export class ExampleStack extends TerraformStack {
-  constructor(scope: Construct, id: string) {
+  readonly cluster: SparkCluster;
+
+  constructor(scope: Construct, id: string, settings: ExampleSettings = exampleSettings()) {
     super(scope, id);
     new OpenstackProvider(this, 'openstack', {});
 
-    const network = new NetworkingNetworkV2(this, 'network', {
-      name: 'spark-example',
-      adminStateUp: true,
+    this.cluster = new SparkCluster(this, 'analytics', {
+      image: settings.image,
+      keyPair: settings.keyPair,
+      externalNetwork: settings.externalNetwork,
+      dnsNameservers: ['9.9.9.9', '1.1.1.1'],
+      sparkVersion: SparkVersion.V3_5_7,
+      master: { flavor: Flavor.of({ name: 'm1.large', vcpus: 4, ramMiB: 8192 }), floatingIp: true },
+      access: { sshFrom: [settings.adminCidr], webUiFrom: [settings.adminCidr] },
+      objectStorage: { s3Endpoint: settings.s3Endpoint },
     });
-    new NetworkingSubnetV2(this, 'subnet', {
-      name: 'spark-example',
-      networkId: network.id,
-      cidr: '10.42.0.0/24',
-      ipVersion: 4,
-      dnsNameservers: ['9.9.9.9'],
+    this.cluster.addWorkerPool('general', {
+      count: 3,
+      flavor: Flavor.of({ name: 'm1.xlarge', vcpus: 8, ramMiB: 16384 }),
     });
-    new NetworkingSecgroupV2(this, 'cluster', {
-      name: 'spark-example-cluster',
-      description: 'Spark cluster members',
-    });
+    clusterOutputs(this, this.cluster);
   }
 }

@@ -15,6 +15,7 @@ export * as networkingSecgroupRuleV2 from './networking-secgroup-rule-v2';
 export * as networkingSecgroupV2 from './networking-secgroup-v2';
 export * as networkingSubnetV2 from './networking-subnet-v2';
 export * as objectstorageContainerV1 from './objectstorage-container-v1';
+export * as objectstorageObjectV1 from './objectstorage-object-v1';
 export * as dataOpenstackComputeFlavorV2 from './data-openstack-compute-flavor-v2';
 export * as dataOpenstackIdentityAuthScopeV3 from './data-openstack-identity-auth-scope-v3';
 export * as dataOpenstackImagesImageV2 from './data-openstack-images-image-v2';

@@ -15,6 +15,7 @@ Object.defineProperty(exports, 'networkingSecgroupRuleV2', { get: function () { 
 Object.defineProperty(exports, 'networkingSecgroupV2', { get: function () { return require('./networking-secgroup-v2'); } });
 Object.defineProperty(exports, 'networkingSubnetV2', { get: function () { return require('./networking-subnet-v2'); } });
 Object.defineProperty(exports, 'objectstorageContainerV1', { get: function () { return require('./objectstorage-container-v1'); } });
+Object.defineProperty(exports, 'objectstorageObjectV1', { get: function () { return require('./objectstorage-object-v1'); } });
 Object.defineProperty(exports, 'dataOpenstackComputeFlavorV2', { get: function () { return require('./data-openstack-compute-flavor-v2'); } });
 Object.defineProperty(exports, 'dataOpenstackIdentityAuthScopeV3', { get: function () { return require('./data-openstack-identity-auth-scope-v3'); } });
 Object.defineProperty(exports, 'dataOpenstackImagesImageV2', { get: function () { return require('./data-openstack-images-image-v2'); } });

@@ -1,0 +1,262 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { CloudConfig } from './cloud-config';
+import { WorkerSizing } from './executor-sizing';
+import { invalid } from './private/errors';
+import { shellQuote } from './private/shell';
+import { SparkVersion } from './spark-version';
+
+/** The Spark master's RPC port. */
+export const MASTER_PORT = 7077;
+/** The master's REST submission port (off unless enabled). */
+export const MASTER_REST_PORT = 6066;
+/** The master's web UI. */
+export const MASTER_UI_PORT = 8080;
+/** Each worker's RPC port (pinned so rules and logs are predictable). */
+export const WORKER_PORT = 7078;
+/** Each worker's web UI. */
+export const WORKER_UI_PORT = 8081;
+/** The history server's web UI. */
+export const HISTORY_UI_PORT = 18080;
+/** Application (driver) web UIs: 4040, then the next ports for concurrent applications. */
+export const APP_UI_PORTS = { from: 4040, to: 4049 } as const;
+
+/** Nova's limit on user data, counted after base64 encoding. */
+export const NOVA_USER_DATA_LIMIT = 65535;
+
+/**
+ * Size of rendered user data as Nova will see it. References that Terraform fills in later
+ * (secrets, container names) are counted as 64 characters each, longer than any of them.
+ */
+export function estimateUserDataBytes(rendered: string): { rawBytes: number; base64Bytes: number } {
+  const filled = rendered.replace(/\$\{TfToken\[[^\]]*\]\}/g, 'x'.repeat(64));
+  const rawBytes = Buffer.byteLength(filled, 'utf8');
+  return { rawBytes, base64Bytes: 4 * Math.ceil(rawBytes / 3) };
+}
+
+/** Where the bootstrap installs and keeps things on every node. */
+export const NODE_PATHS = {
+  confDir: '/etc/spark/conf',
+  bootstrapEnv: '/etc/spark-bootstrap/bootstrap.env',
+  bootstrapScript: '/usr/local/sbin/spark-bootstrap',
+  waitForPort: '/usr/local/lib/spark-bootstrap/wait-for-port',
+  localDir: '/var/lib/spark/local',
+  workDir: '/var/lib/spark/work',
+  logDir: '/var/log/spark',
+} as const;
+
+/** Settings every node of a cluster shares. */
+export interface SparkBootstrapProps {
+  readonly sparkVersion: SparkVersion;
+  /**
+   * Base URL laid out like the Apache archive (`<base>/spark-<v>/spark-<v>-bin-hadoop3.tgz`);
+   * a Swift container URL works.
+   * @default 'https://archive.apache.org/dist/spark'
+   */
+  readonly sparkMirrorUrl?: string;
+  /**
+   * Maven repository the S3A jars come from.
+   * @default 'https://repo1.maven.org/maven2'
+   */
+  readonly mavenRepositoryUrl?: string;
+  /**
+   * Debian/Ubuntu package providing `java` (Spark 3.5 and 4.0 run on Java 17).
+   * @default 'openjdk-17-jre-headless'
+   */
+  readonly javaPackage?: string;
+  /** The master's fixed address. */
+  readonly masterIp: string;
+}
+
+/** Options every node's user data takes. */
+export interface NodeBootstrapOptions {
+  /** spark-defaults.conf, the same on every node (values may be Terraform references). */
+  readonly sparkDefaults: Readonly<Record<string, string>>;
+}
+
+/** Per-worker options of a worker's user data. */
+export interface WorkerBootstrapOptions extends NodeBootstrapOptions {
+  readonly sizing: WorkerSizing;
+  /**
+   * Size of the attached volume to format and mount for Spark's local dirs.
+   * @default 0 - no volume: local dirs on the root disk
+   */
+  readonly localVolumeGiB?: number;
+}
+
+/** Per-master options of the master's user data. */
+export interface MasterBootstrapOptions extends NodeBootstrapOptions {
+  /** Run the history server (needs an event-log directory in spark-defaults). */
+  readonly historyServer: boolean;
+  /**
+   * Size of the attached volume to format and mount for Spark's local dirs.
+   * @default 0 - no volume
+   */
+  readonly localVolumeGiB?: number;
+}
+
+const URL_PATTERN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%!$&()*+,;=:@/-]*)?$/;
+
+function readAsset(name: string): string {
+  return fs.readFileSync(path.join(__dirname, 'assets', name), 'utf8');
+}
+
+/** `key value` lines, sorted, as spark-defaults.conf wants them. */
+export function renderSparkDefaults(conf: Readonly<Record<string, string>>): string {
+  return (
+    Object.keys(conf)
+      .sort()
+      .map((key) => `${key} ${conf[key]}`)
+      .join('\n') + '\n'
+  );
+}
+
+function renderEnvFile(vars: Readonly<Record<string, string | number>>): string {
+  return Object.entries(vars)
+    .map(([k, v]) => `${k}=${shellQuote(String(v))}`)
+    .join('\n');
+}
+
+/**
+ * Renders the cloud-config of a cluster's master and workers: the bootstrap script and its
+ * settings, Spark's configuration, and systemd units. Worker user data depends only on the
+ * pool (never on the worker's index or the pool's size), so scaling creates or destroys
+ * servers without touching the others.
+ */
+export class SparkBootstrap {
+  readonly sparkVersion: SparkVersion;
+  readonly tarballUrl: string;
+  readonly mavenRepositoryUrl: string;
+  readonly javaPackage: string;
+
+  constructor(private readonly props: SparkBootstrapProps) {
+    const mirror = (props.sparkMirrorUrl ?? 'https://archive.apache.org/dist/spark').replace(/\/+$/, '');
+    this.mavenRepositoryUrl = (props.mavenRepositoryUrl ?? 'https://repo1.maven.org/maven2').replace(/\/+$/, '');
+    for (const [field, url] of [
+      ['sparkMirrorUrl', mirror],
+      ['mavenRepositoryUrl', this.mavenRepositoryUrl],
+    ]) {
+      if (!URL_PATTERN.test(url)) {
+        throw invalid(
+          'SparkBootstrap',
+          `${field} must be an http(s) URL without spaces or quotes`,
+          url,
+          'Use a URL such as https://archive.apache.org/dist/spark.',
+        );
+      }
+    }
+    this.javaPackage = props.javaPackage ?? 'openjdk-17-jre-headless';
+    if (!/^[a-z0-9][a-z0-9+.-]*$/.test(this.javaPackage)) {
+      throw invalid(
+        'SparkBootstrap',
+        'javaPackage must be a Debian package name',
+        this.javaPackage,
+        'Use a name such as openjdk-17-jre-headless.',
+      );
+    }
+    this.sparkVersion = props.sparkVersion;
+    this.tarballUrl = `${mirror}/${props.sparkVersion.mirrorPath}`;
+  }
+
+  /** The master's cloud-config: master (and history server) services. */
+  master(options: MasterBootstrapOptions): CloudConfig {
+    const services = options.historyServer ? ['spark-master', 'spark-history'] : ['spark-master'];
+    const config = this.common('master', services, options.localVolumeGiB ?? 0, options.sparkDefaults);
+    config.addFile({
+      path: `${NODE_PATHS.confDir}/spark-env.sh`,
+      content: this.sparkEnv({
+        SPARK_MASTER_HOST: this.props.masterIp,
+        SPARK_MASTER_PORT: MASTER_PORT,
+        SPARK_MASTER_WEBUI_PORT: MASTER_UI_PORT,
+      }),
+    });
+    config.addFile({ path: '/etc/systemd/system/spark-master.service', content: readAsset('spark-master.service') });
+    if (options.historyServer) {
+      config.addFile({
+        path: '/etc/systemd/system/spark-history.service',
+        content: readAsset('spark-history.service'),
+      });
+    }
+    return config;
+  }
+
+  /** A worker's cloud-config, the same for every worker of a pool. */
+  worker(options: WorkerBootstrapOptions): CloudConfig {
+    const { sizing } = options;
+    const config = this.common('worker', ['spark-worker'], options.localVolumeGiB ?? 0, options.sparkDefaults);
+    config.addFile({
+      path: `${NODE_PATHS.confDir}/spark-env.sh`,
+      content: this.sparkEnv({
+        SPARK_WORKER_CORES: sizing.workerCores,
+        SPARK_WORKER_MEMORY: `${sizing.workerMemoryMiB}m`,
+        SPARK_WORKER_PORT: WORKER_PORT,
+        SPARK_WORKER_WEBUI_PORT: WORKER_UI_PORT,
+        SPARK_WORKER_DIR: NODE_PATHS.workDir,
+        SPARK_WORKER_OPTS: '-Dspark.worker.cleanup.enabled=true',
+      }),
+    });
+    config.addFile({
+      path: `${NODE_PATHS.confDir}/worker.env`,
+      content: renderEnvFile({ SPARK_MASTER_HOST: this.props.masterIp, SPARK_MASTER_PORT: MASTER_PORT }) + '\n',
+    });
+    config.addFile({ path: '/etc/systemd/system/spark-worker.service', content: readAsset('spark-worker.service') });
+    config.addFile({ path: NODE_PATHS.waitForPort, permissions: '0755', content: readAsset('wait-for-port.sh') });
+    return config;
+  }
+
+  private sparkEnv(roleVars: Record<string, string | number>): string {
+    return [
+      "# Written by cdktf-spark-openstack; sourced by Spark's launch scripts.",
+      renderEnvFile({
+        ...roleVars,
+        SPARK_LOCAL_DIRS: NODE_PATHS.localDir,
+        SPARK_LOG_DIR: NODE_PATHS.logDir,
+        SPARK_DAEMON_MEMORY: '1g',
+      }),
+      '# Node-specific settings (SPARK_LOCAL_IP), written by spark-bootstrap at boot.',
+      '# shellcheck source=/dev/null',
+      'if [ -f /etc/spark/conf/spark-env.node.sh ]; then . /etc/spark/conf/spark-env.node.sh; fi',
+      '',
+    ].join('\n');
+  }
+
+  private common(
+    role: 'master' | 'worker',
+    services: string[],
+    localVolumeGiB: number,
+    sparkDefaults: Readonly<Record<string, string>>,
+  ): CloudConfig {
+    const config = new CloudConfig();
+    config.addSystemUser({ name: 'spark', homedir: '/var/lib/spark' });
+    const jars = this.sparkVersion.s3aJars.map((jar) => `${jar.path}=${jar.sha256}`).join(' ');
+    config.addFile({
+      path: NODE_PATHS.bootstrapEnv,
+      content:
+        renderEnvFile({
+          SPARK_ROLE: role,
+          SPARK_VERSION: this.sparkVersion.version,
+          SPARK_DIST: this.sparkVersion.distributionName,
+          SPARK_TARBALL_URL: this.tarballUrl,
+          SPARK_SHA512: this.sparkVersion.sha512,
+          SPARK_JARS: jars,
+          MAVEN_REPOSITORY: this.mavenRepositoryUrl,
+          JAVA_PACKAGE: this.javaPackage,
+          SPARK_MASTER_HOST: this.props.masterIp,
+          LOCAL_VOLUME_GIB: localVolumeGiB,
+          SERVICES: services.join(' '),
+        }) + '\n',
+    });
+    config.addFile({ path: NODE_PATHS.bootstrapScript, permissions: '0755', content: readAsset('spark-bootstrap.sh') });
+    // Secrets (auth secret, S3 keys) live here: readable by the spark group only. Written
+    // after the spark user exists (defer), which is why it is not root-owned.
+    config.addFile({
+      path: `${NODE_PATHS.confDir}/spark-defaults.conf`,
+      permissions: '0640',
+      owner: 'root:spark',
+      defer: true,
+      content: renderSparkDefaults(sparkDefaults),
+    });
+    config.addCommands([NODE_PATHS.bootstrapScript]);
+    return config;
+  }
+}

@@ -1,0 +1,497 @@
+import { Lazy, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import {
+  APP_UI_PORTS,
+  estimateUserDataBytes,
+  NOVA_USER_DATA_LIMIT,
+  HISTORY_UI_PORT,
+  MASTER_PORT,
+  MASTER_REST_PORT,
+  MASTER_UI_PORT,
+  SparkBootstrap,
+  WORKER_UI_PORT,
+} from './bootstrap';
+import { CloudConfig } from './cloud-config';
+import { clusterExecutorDefaults, ExecutorDefaults } from './executor-sizing';
+import { ExternalNetwork } from './external-network';
+import { Flavor } from './flavor';
+import { Image } from './image';
+import { KeyPair } from './key-pair';
+import { SparkMaster } from './master';
+import { ISparkNetwork, SparkNetwork } from './network';
+import { ISparkContainer, SparkContainer, SparkObjectStorage } from './object-storage';
+import { invalid, isUnresolved, missing } from './private/errors';
+import { validateName } from './private/names';
+import { GeneratedSecret } from './private/secret';
+import { escapeTerraformTemplate } from './private/terraform';
+import { Peer, Port, SparkSecurityGroup } from './security';
+import { UserDataChangePolicy, validateMetadata } from './server-options';
+import { SparkVersion } from './spark-version';
+import { SparkWorkerPool, SparkWorkerPoolContext, SparkWorkerPoolOptions } from './worker-pool';
+
+/** Newlines and other control characters would break spark-defaults.conf (and YAML). */
+function hasControlCharacters(value: string): boolean {
+  return [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+}
+
+const NO_WORKERS_FIX = "Add one with cluster.addWorkerPool('general', { count: 2, flavor }).";
+
+/** The master's server options. */
+export interface SparkMasterOptions {
+  readonly flavor: Flavor;
+  /**
+   * A floating IP for the master (needs `externalNetwork`).
+   * @default false
+   */
+  readonly floatingIp?: boolean;
+  /**
+   * A Cinder volume (GiB) for Spark's local dirs on the master.
+   * @default - none
+   */
+  readonly volumeGiB?: number;
+  /** @default - the cloud's default volume type */
+  readonly volumeType?: string;
+}
+
+/** Who may reach the cluster from outside it. Every list defaults to nobody. */
+export interface SparkAccessOptions {
+  /** CIDRs allowed to SSH (22) to every node. @default - none */
+  readonly sshFrom?: string[];
+  /**
+   * CIDRs allowed to the web UIs: master 8080, history server 18080, application UIs
+   * 4040-4049 on the master, worker UIs 8081. @default - none
+   */
+  readonly webUiFrom?: string[];
+  /** CIDRs allowed to submit applications to the master (7077; 6066 with REST). @default - none */
+  readonly submitFrom?: string[];
+}
+
+/** Object storage (Swift through its S3 API) for data and event logs. */
+export interface SparkObjectStorageOptions {
+  /** The cloud's S3-compatible endpoint (Swift s3api or Ceph RGW), e.g. `https://object.example.com`. */
+  readonly s3Endpoint: string;
+  /** @default 'us-east-1' */
+  readonly s3Region?: string;
+  /**
+   * Container for Spark event logs, read by the history server.
+   * @default - a new container `<cluster>-spark-events`
+   */
+  readonly eventLogContainer?: ISparkContainer;
+  /**
+   * Container for data (`s3a://<name>/...`).
+   * @default - a new container `<cluster>-spark-data`
+   */
+  readonly dataContainer?: ISparkContainer;
+  /**
+   * Let `destroy` delete the containers this cluster created together with their objects.
+   * @default false - destroying a container that holds data fails
+   */
+  readonly forceDestroy?: boolean;
+}
+
+/** Props of a SparkCluster. */
+export interface SparkClusterProps {
+  /**
+   * The cluster's name: prefix of every server, network and container name.
+   * @default - the construct id
+   */
+  readonly name?: string;
+  /** Image of every server (Ubuntu 22.04/24.04 or Debian 12 cloud images work). */
+  readonly image: Image;
+  readonly keyPair: KeyPair;
+  readonly master: SparkMasterOptions;
+  /** @default SparkVersion.V3_5_7 */
+  readonly sparkVersion?: SparkVersion;
+  /**
+   * External network for the router and the master's floating IP.
+   * @default - no router (only with an existing `network` that reaches the mirrors)
+   */
+  readonly externalNetwork?: ExternalNetwork;
+  /**
+   * An existing network to use instead of creating one.
+   * @default - a new network with `networkCidr`
+   */
+  readonly network?: ISparkNetwork;
+  /** @default '10.42.0.0/24' (only for a new network) */
+  readonly networkCidr?: string;
+  /** @default - the cloud's DHCP defaults (only for a new network) */
+  readonly dnsNameservers?: string[];
+  /** @default - no access from outside the cluster */
+  readonly access?: SparkAccessOptions;
+  /** @default - no object storage: no event logs, no history server */
+  readonly objectStorage?: SparkObjectStorageOptions;
+  /**
+   * Extra spark-defaults.conf settings; they win over the library's.
+   * @default - none
+   */
+  readonly sparkConf?: Readonly<Record<string, string>>;
+  /**
+   * Open the master's REST submission endpoint (6066) to `access.submitFrom`. It ignores
+   * `spark.authenticate` (CVE-2018-11770), so it stays off unless you need it.
+   * @default false
+   */
+  readonly enableRestSubmission?: boolean;
+  /** @default UserDataChangePolicy.IGNORE */
+  readonly userDataPolicy?: UserDataChangePolicy;
+  /** Deliver user data on a config drive. @default true */
+  readonly configDrive?: boolean;
+  /** @default 'https://archive.apache.org/dist/spark' */
+  readonly sparkMirrorUrl?: string;
+  /** @default 'https://repo1.maven.org/maven2' */
+  readonly mavenRepositoryUrl?: string;
+  /** @default 'openjdk-17-jre-headless' */
+  readonly javaPackage?: string;
+  /** Metadata on every server. @default - only the library's spark:* keys */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/**
+ * An Apache Spark standalone cluster on OpenStack: network, security groups, a master
+ * (with the history server), worker pools added with `addWorkerPool`, Swift containers
+ * with S3A credentials, and cloud-init that installs and starts Spark on every server.
+ *
+ * @example
+ * const cluster = new SparkCluster(stack, 'analytics', {
+ *   image: Image.fromName('ubuntu-24.04'),
+ *   keyPair: KeyPair.fromPublicKey(readFileSync('id_ed25519.pub', 'utf8')),
+ *   externalNetwork: ExternalNetwork.fromName('public'),
+ *   master: { flavor: Flavor.of({ name: 'm1.large', vcpus: 4, ramMiB: 8192 }) },
+ *   access: { webUiFrom: ['203.0.113.0/24'] },
+ * });
+ * cluster.addWorkerPool('general', { count: 8, flavor: Flavor.of({ name: 'm1.xlarge', vcpus: 8, ramMiB: 16384 }) });
+ */
+export class SparkCluster extends Construct {
+  readonly clusterName: string;
+  readonly sparkVersion: SparkVersion;
+  readonly network: ISparkNetwork;
+  readonly master: SparkMaster;
+  /** Members reach each other on every TCP port and ICMP through this group. */
+  readonly internalSecurityGroup: SparkSecurityGroup;
+  /** Ingress to the master from outside (UIs, submission, SSH). */
+  readonly masterSecurityGroup: SparkSecurityGroup;
+  /** Ingress to the workers from outside (worker UIs, SSH). */
+  readonly workerSecurityGroup: SparkSecurityGroup;
+  /** S3A access, when object storage is configured. */
+  readonly objectStorage?: SparkObjectStorage;
+  readonly eventLogContainer?: ISparkContainer;
+  readonly dataContainer?: ISparkContainer;
+  /** The Spark RPC authentication secret (sensitive; never put it in a plain output). */
+  readonly authSecret: string;
+  /** `spark://<master ip>:7077` */
+  readonly masterUrl: string;
+
+  private readonly pools = new Map<string, SparkWorkerPool>();
+  private readonly bootstrap: SparkBootstrap;
+  private readonly poolContext: SparkWorkerPoolContext;
+  private readonly props: SparkClusterProps;
+
+  constructor(scope: Construct, id: string, props: SparkClusterProps) {
+    super(scope, id);
+    this.props = props;
+    const where = this.node.path;
+    this.clusterName = validateName(where, 'name', props.name ?? id);
+    this.sparkVersion = props.sparkVersion ?? SparkVersion.V3_5_7;
+    validateMetadata(where, props.metadata);
+    this.checkSparkConf(props.sparkConf ?? {});
+
+    if (props.network && (props.networkCidr || props.dnsNameservers)) {
+      throw invalid(
+        where,
+        'networkCidr and dnsNameservers apply only to a new network',
+        props.networkCidr ?? props.dnsNameservers,
+        'Drop them, or drop network to let the cluster create one.',
+      );
+    }
+    this.network =
+      props.network ??
+      new SparkNetwork(this, 'Network', {
+        name: this.clusterName,
+        cidr: props.networkCidr,
+        dnsNameservers: props.dnsNameservers,
+        externalNetwork: props.externalNetwork,
+      });
+    if (props.master.floatingIp && !props.externalNetwork) {
+      throw missing(
+        where,
+        'master.floatingIp needs externalNetwork',
+        'Set externalNetwork (e.g. ExternalNetwork.fromName("public")) or drop floatingIp.',
+      );
+    }
+
+    // Security groups: members talk freely among themselves; outside access only as asked.
+    const security = new Construct(this, 'Security');
+    this.internalSecurityGroup = new SparkSecurityGroup(security, 'Internal', {
+      name: `${this.clusterName}-spark-internal`,
+      description: `Spark cluster ${this.clusterName}: traffic between members`,
+    });
+    this.internalSecurityGroup.connections.allowInternally(
+      Port.allTcp(),
+      'Spark RPC, block transfers and UIs between cluster members',
+    );
+    this.internalSecurityGroup.connections.allowInternally(Port.icmp(), 'ICMP between cluster members');
+    this.masterSecurityGroup = new SparkSecurityGroup(security, 'Master', {
+      name: `${this.clusterName}-spark-master`,
+      description: `Spark cluster ${this.clusterName}: access to the master from outside`,
+    });
+    this.workerSecurityGroup = new SparkSecurityGroup(security, 'Workers', {
+      name: `${this.clusterName}-spark-workers`,
+      description: `Spark cluster ${this.clusterName}: access to the workers from outside`,
+    });
+    for (const cidr of props.access?.sshFrom ?? []) this.allowSshFrom(this.peerOf('access.sshFrom', cidr));
+    for (const cidr of props.access?.webUiFrom ?? []) this.allowWebUiFrom(this.peerOf('access.webUiFrom', cidr));
+    for (const cidr of props.access?.submitFrom ?? []) this.allowSubmitFrom(this.peerOf('access.submitFrom', cidr));
+
+    this.authSecret = new GeneratedSecret(this, 'AuthSecret').value;
+    const keyPairName = props.keyPair.bind(this, this.clusterName);
+
+    if (props.objectStorage) {
+      const storage = new Construct(this, 'Storage');
+      const forceDestroy = props.objectStorage.forceDestroy ?? false;
+      this.eventLogContainer =
+        props.objectStorage.eventLogContainer ??
+        new SparkContainer(storage, 'EventLogs', { name: `${this.clusterName}-spark-events`, forceDestroy });
+      this.dataContainer =
+        props.objectStorage.dataContainer ??
+        new SparkContainer(storage, 'Data', { name: `${this.clusterName}-spark-data`, forceDestroy });
+      this.objectStorage = new SparkObjectStorage(storage, 'S3', {
+        s3Endpoint: props.objectStorage.s3Endpoint,
+        s3Region: props.objectStorage.s3Region,
+        eventLogContainer: this.eventLogContainer,
+      });
+    }
+
+    this.masterUrl = `spark://${this.network.masterIp}:${MASTER_PORT}`;
+    this.bootstrap = new SparkBootstrap({
+      sparkVersion: this.sparkVersion,
+      sparkMirrorUrl: props.sparkMirrorUrl,
+      mavenRepositoryUrl: props.mavenRepositoryUrl,
+      javaPackage: props.javaPackage,
+      masterIp: this.network.masterIp,
+    });
+
+    const userDataPolicy = props.userDataPolicy ?? UserDataChangePolicy.IGNORE;
+    const configDrive = props.configDrive ?? true;
+    this.master = new SparkMaster(this, 'Master', {
+      name: `${this.clusterName}-master`,
+      network: this.network,
+      flavor: props.master.flavor,
+      image: props.image,
+      keyPairName,
+      securityGroupIds: [this.internalSecurityGroup.groupId, this.masterSecurityGroup.groupId],
+      // User data is rendered lazily, at synth: pools added later change the executor defaults.
+      // Lazy values resolve for every stack before any stack is written, so an error here
+      // leaves no half-written cdktf.out.
+      userData: Lazy.stringValue({
+        produce: () => {
+          if (this.pools.size === 0) throw missing(this.node.path, 'the cluster has no workers', NO_WORKERS_FIX);
+          return this.renderUserData(
+            'Master',
+            this.bootstrap.master({
+              historyServer: this.objectStorage !== undefined,
+              localVolumeGiB: props.master.volumeGiB,
+              sparkDefaults: this.sparkDefaults(),
+            }),
+          );
+        },
+      }),
+      floatingIp: props.master.floatingIp,
+      volumeGiB: props.master.volumeGiB,
+      volumeType: props.master.volumeType,
+      userDataPolicy,
+      configDrive,
+      metadata: { ...props.metadata, 'spark:cluster': this.clusterName, 'spark:role': 'master' },
+    });
+
+    this.poolContext = {
+      clusterName: this.clusterName,
+      network: this.network,
+      defaultImage: props.image,
+      keyPairName,
+      securityGroupIds: [this.internalSecurityGroup.groupId, this.workerSecurityGroup.groupId],
+      userDataPolicy,
+      configDrive,
+      userDataFor: (pool) =>
+        Lazy.stringValue({
+          produce: () =>
+            this.renderUserData(
+              `Workers/${pool.poolId}`,
+              this.bootstrap.worker({
+                sizing: pool.sizing,
+                localVolumeGiB: pool.localVolumeGiB,
+                sparkDefaults: this.sparkDefaults(),
+              }),
+            ),
+        }),
+    };
+
+    this.node.addValidation({
+      validate: () =>
+        this.pools.size === 0 ? [`${this.node.path}: the cluster has no workers. ${NO_WORKERS_FIX}`] : [],
+    });
+  }
+
+  /** Adds a pool of identical workers. Pool ids are part of server names and addresses: keep them stable. */
+  addWorkerPool(id: string, options: SparkWorkerPoolOptions): SparkWorkerPool {
+    if (this.pools.has(id)) {
+      throw invalid(
+        `${this.node.path}/Workers`,
+        'a worker pool with this id already exists',
+        id,
+        "Give each pool its own id, or change the existing pool's count.",
+      );
+    }
+    const workers = (this.node.tryFindChild('Workers') as Construct | undefined) ?? new Construct(this, 'Workers');
+    const pool = new SparkWorkerPool(workers, id, { ...options, cluster: this.poolContext });
+    this.pools.set(id, pool);
+    return pool;
+  }
+
+  /** The pools added so far. */
+  get workerPools(): SparkWorkerPool[] {
+    return [...this.pools.values()];
+  }
+
+  /** Allows SSH (22) from `peer` to every node. */
+  allowSshFrom(peer: Peer): void {
+    this.masterSecurityGroup.connections.allowFrom(peer, Port.tcp(22), 'SSH to the Spark master');
+    this.workerSecurityGroup.connections.allowFrom(peer, Port.tcp(22), 'SSH to Spark workers');
+  }
+
+  /** Allows the web UIs (master, history server, application UIs, worker UIs) from `peer`. */
+  allowWebUiFrom(peer: Peer): void {
+    const master = this.masterSecurityGroup.connections;
+    master.allowFrom(peer, Port.tcp(MASTER_UI_PORT), 'Spark master web UI');
+    master.allowFrom(
+      peer,
+      Port.tcpRange(APP_UI_PORTS.from, APP_UI_PORTS.to),
+      'Spark application UIs of drivers on the master',
+    );
+    if (this.props.objectStorage) {
+      master.allowFrom(peer, Port.tcp(HISTORY_UI_PORT), 'Spark history server UI');
+    }
+    this.workerSecurityGroup.connections.allowFrom(peer, Port.tcp(WORKER_UI_PORT), 'Spark worker web UI');
+  }
+
+  /** Allows application submission to the master (7077, and 6066 when REST is enabled) from `peer`. */
+  allowSubmitFrom(peer: Peer): void {
+    this.masterSecurityGroup.connections.allowFrom(
+      peer,
+      Port.tcp(MASTER_PORT),
+      'Spark master (application submission)',
+    );
+    if (this.props.enableRestSubmission) {
+      this.masterSecurityGroup.connections.allowFrom(peer, Port.tcp(MASTER_REST_PORT), 'Spark master REST submission');
+    }
+  }
+
+  /** Executor defaults of the whole cluster: the smallest of every pool's, so they fit anywhere. */
+  get executorDefaults(): ExecutorDefaults {
+    return clusterExecutorDefaults(this.workerPools.map((p) => p.sizing));
+  }
+
+  /** The master's address as users reach it: the floating IP if any, else the private one. */
+  get masterAddress(): string {
+    return this.master.publicIp ?? this.master.privateIp;
+  }
+
+  /** `http://<master>:8080` */
+  get masterWebUiUrl(): string {
+    return `http://${this.masterAddress}:${MASTER_UI_PORT}`;
+  }
+
+  /** `http://<master>:18080`, when object storage (and so the history server) is configured. */
+  get historyServerUrl(): string | undefined {
+    return this.objectStorage ? `http://${this.masterAddress}:${HISTORY_UI_PORT}` : undefined;
+  }
+
+  /** spark-defaults.conf shared by every node (values may be Terraform references). */
+  sparkDefaults(): Record<string, string> {
+    const conf: Record<string, string> = {
+      'spark.master': this.masterUrl,
+      'spark.authenticate': 'true',
+      'spark.authenticate.secret': this.authSecret,
+      'spark.master.rest.enabled': String(this.props.enableRestSubmission ?? false),
+      'spark.master.rest.port': String(MASTER_REST_PORT),
+    };
+    if (this.pools.size > 0) {
+      const executor = this.executorDefaults;
+      conf['spark.executor.cores'] = String(executor.executorCores);
+      conf['spark.executor.memory'] = `${executor.executorMemoryMiB}m`;
+      conf['spark.executor.memoryOverhead'] = `${executor.executorOverheadMiB}m`;
+    }
+    const storage = this.objectStorage;
+    if (storage) {
+      Object.assign(conf, {
+        'spark.eventLog.enabled': 'true',
+        'spark.eventLog.dir': storage.eventLogDir,
+        'spark.history.fs.logDirectory': storage.eventLogDir,
+        'spark.history.ui.port': String(HISTORY_UI_PORT),
+        'spark.hadoop.fs.s3a.endpoint': storage.s3Endpoint,
+        'spark.hadoop.fs.s3a.endpoint.region': storage.s3Region,
+        'spark.hadoop.fs.s3a.path.style.access': 'true',
+        'spark.hadoop.fs.s3a.connection.ssl.enabled': String(storage.s3Endpoint.startsWith('https://')),
+        'spark.hadoop.fs.s3a.aws.credentials.provider': 'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider',
+        'spark.hadoop.fs.s3a.access.key': storage.accessKey,
+        'spark.hadoop.fs.s3a.secret.key': storage.secretKey,
+      });
+    }
+    return { ...conf, ...this.props.sparkConf };
+  }
+
+  /** Renders a node's cloud-config for Terraform, refusing one over Nova's user-data limit. */
+  private renderUserData(node: string, config: CloudConfig): string {
+    const text = config.render();
+    const size = estimateUserDataBytes(text);
+    if (size.base64Bytes > NOVA_USER_DATA_LIMIT) {
+      throw invalid(
+        `${this.node.path}/${node}`,
+        `user data is ${size.base64Bytes} bytes in base64, over Nova's limit of ${NOVA_USER_DATA_LIMIT}`,
+        size.rawBytes,
+        'Shorten sparkConf, or host large files in Swift and fetch them at boot.',
+      );
+    }
+    return escapeTerraformTemplate(text);
+  }
+
+  private peerOf(field: string, cidr: string): Peer {
+    if (!isUnresolved(cidr) && /\/0$/.test(cidr)) {
+      throw invalid(
+        `${this.node.path}: ${field}`,
+        'this opens the cluster to the whole internet',
+        cidr,
+        'List the networks that need access; to open a port to everyone on purpose, call e.g. cluster.allowWebUiFrom(Peer.anyIpv4()).',
+      );
+    }
+    try {
+      return Peer.cidr(cidr);
+    } catch {
+      throw invalid(
+        `${this.node.path}: ${field}`,
+        'not a CIDR',
+        cidr,
+        'Use blocks such as 203.0.113.0/24 or 2001:db8::/48.',
+      );
+    }
+  }
+
+  private checkSparkConf(conf: Readonly<Record<string, string>>): void {
+    for (const [key, value] of Object.entries(conf)) {
+      if (!/^spark\.[A-Za-z0-9._-]+$/.test(key)) {
+        throw invalid(
+          `${this.node.path}: sparkConf`,
+          'keys must be Spark properties (spark.*)',
+          key,
+          'Use a key such as spark.sql.shuffle.partitions.',
+        );
+      }
+      if (typeof value !== 'string' || (!Token.isUnresolved(value) && hasControlCharacters(value))) {
+        throw invalid(
+          `${this.node.path}: sparkConf ${key}`,
+          'values must be one line of text',
+          value,
+          'Remove newlines and control characters.',
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,16 @@
+export * from './bootstrap';
+export * from './cloud-config';
+export * from './cluster';
+export * from './executor-sizing';
+export * from './external-network';
+export * from './flavor';
+export * from './image';
+export * from './key-pair';
+export * from './master';
+export * from './network';
+export * from './object-storage';
+export * from './security';
+export * from './server-options';
+export * from './spark-version';
+export * from './worker-pool';
+export { SparkConfigError } from './private/errors';

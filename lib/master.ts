@@ -1,0 +1,130 @@
+import { Construct } from 'constructs';
+import { BlockstorageVolumeV3 } from '../.gen/providers/openstack/blockstorage-volume-v3';
+import { ComputeInstanceV2 } from '../.gen/providers/openstack/compute-instance-v2';
+import { ComputeVolumeAttachV2 } from '../.gen/providers/openstack/compute-volume-attach-v2';
+import { NetworkingFloatingipAssociateV2 } from '../.gen/providers/openstack/networking-floatingip-associate-v2';
+import { NetworkingFloatingipV2 } from '../.gen/providers/openstack/networking-floatingip-v2';
+import { NetworkingPortV2 } from '../.gen/providers/openstack/networking-port-v2';
+import { Flavor } from './flavor';
+import { Image } from './image';
+import { ISparkNetwork } from './network';
+import { invalid } from './private/errors';
+import { UserDataChangePolicy } from './server-options';
+
+/** Props of a SparkMaster. */
+export interface SparkMasterProps {
+  /** The server's name. */
+  readonly name: string;
+  readonly network: ISparkNetwork;
+  readonly flavor: Flavor;
+  readonly image: Image;
+  /** Name of the Nova key pair for SSH. */
+  readonly keyPairName: string;
+  /** Security groups on the master's port. */
+  readonly securityGroupIds: string[];
+  /** Rendered cloud-config (already escaped for Terraform). */
+  readonly userData: string;
+  /**
+   * Give the master a floating IP from the network's external network.
+   * @default false
+   */
+  readonly floatingIp?: boolean;
+  /**
+   * Attach a Cinder volume of this size (GiB) for Spark's local dirs on the master.
+   * @default - no volume
+   */
+  readonly volumeGiB?: number;
+  /**
+   * Cinder volume type of the volume.
+   * @default - the cloud's default type
+   */
+  readonly volumeType?: string;
+  /** @default UserDataChangePolicy.IGNORE */
+  readonly userDataPolicy?: UserDataChangePolicy;
+  /**
+   * Deliver user data on a config drive instead of only the metadata service.
+   * @default true
+   */
+  readonly configDrive?: boolean;
+  /** Server metadata. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The Spark master: a Neutron port with the network's fixed master address (so workers
+ * know it before the master exists and boot in parallel), the server, and optionally a
+ * floating IP and a Cinder volume. The history server runs here too.
+ */
+export class SparkMaster extends Construct {
+  /** The master's private address. */
+  readonly privateIp: string;
+  /** The floating IP, when one was asked for. */
+  readonly publicIp?: string;
+  /** The Nova server ID. */
+  readonly serverId: string;
+  /** The Neutron port ID. */
+  readonly portId: string;
+
+  constructor(scope: Construct, id: string, props: SparkMasterProps) {
+    super(scope, id);
+    const where = this.node.path;
+    if (props.floatingIp && !props.network.externalNetwork) {
+      throw invalid(
+        where,
+        'floatingIp needs a network with an external network (a router)',
+        props.floatingIp,
+        'Set externalNetwork on the cluster, or drop floatingIp.',
+      );
+    }
+    if (props.volumeGiB !== undefined && (!Number.isInteger(props.volumeGiB) || props.volumeGiB <= 0)) {
+      throw invalid(
+        where,
+        'volumeGiB must be a whole number > 0',
+        props.volumeGiB,
+        'Give the size in GiB, e.g. 100, or leave it unset.',
+      );
+    }
+
+    const port = new NetworkingPortV2(this, 'Port', {
+      name: props.name,
+      networkId: props.network.networkId,
+      adminStateUp: true,
+      fixedIp: [{ subnetId: props.network.subnetId, ipAddress: props.network.masterIp }],
+      securityGroupIds: props.securityGroupIds,
+    });
+    this.portId = port.id;
+    this.privateIp = props.network.masterIp;
+
+    const server = new ComputeInstanceV2(this, 'Server', {
+      name: props.name,
+      flavorName: props.flavor.name,
+      imageName: props.image.name,
+      imageId: props.image.id,
+      keyPair: props.keyPairName,
+      network: [{ port: port.id }],
+      userData: props.userData,
+      configDrive: props.configDrive ?? true,
+      metadata: { ...props.metadata },
+      lifecycle: (props.userDataPolicy ?? UserDataChangePolicy.IGNORE).lifecycle,
+    });
+    this.serverId = server.id;
+
+    if (props.floatingIp && props.network.externalNetwork) {
+      const fip = new NetworkingFloatingipV2(this, 'FloatingIp', {
+        pool: props.network.externalNetwork.name,
+        description: `${props.name} (Spark master)`,
+      });
+      new NetworkingFloatingipAssociateV2(this, 'FloatingIpAssociation', { floatingIp: fip.address, portId: port.id });
+      this.publicIp = fip.address;
+    }
+
+    if (props.volumeGiB !== undefined) {
+      const volume = new BlockstorageVolumeV3(this, 'Volume', {
+        name: `${props.name}-local`,
+        size: props.volumeGiB,
+        volumeType: props.volumeType,
+      });
+      new ComputeVolumeAttachV2(this, 'VolumeAttachment', { instanceId: server.id, volumeId: volume.id });
+    }
+  }
+}

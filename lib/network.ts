@@ -1,0 +1,241 @@
+import { TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { NetworkingNetworkV2 } from '../.gen/providers/openstack/networking-network-v2';
+import { NetworkingRouterInterfaceV2 } from '../.gen/providers/openstack/networking-router-interface-v2';
+import { NetworkingRouterV2 } from '../.gen/providers/openstack/networking-router-v2';
+import { NetworkingSubnetV2 } from '../.gen/providers/openstack/networking-subnet-v2';
+import { ExternalNetwork } from './external-network';
+import { containsAddress, formatIpv4, hostAddress, Ipv4Cidr, overlaps, parseIpv4, parseIpv4Cidr } from './private/cidr';
+import { invalid, isUnresolved } from './private/errors';
+import { validateName } from './private/names';
+
+/** The network a cluster's servers attach to. */
+export interface ISparkNetwork {
+  /** Neutron network ID. */
+  readonly networkId: string;
+  /** Neutron subnet ID the servers' ports take their addresses from. */
+  readonly subnetId: string;
+  /** The subnet's CIDR. */
+  readonly cidr: string;
+  /**
+   * The master's fixed address. Known before anything is created, so workers' user data
+   * names it and workers boot in parallel with the master.
+   */
+  readonly masterIp: string;
+  /** The external network behind the router, when the library created one. */
+  readonly externalNetwork?: ExternalNetwork;
+}
+
+/** Props of a new SparkNetwork. */
+export interface SparkNetworkProps {
+  /** Prefix of the network, subnet and router names. */
+  readonly name: string;
+  /**
+   * The subnet's IPv4 block, /16 to /28.
+   * @default '10.42.0.0/24'
+   */
+  readonly cidr?: string;
+  /**
+   * DNS servers handed out by DHCP.
+   * @default - none: the cloud's own DHCP/DNS settings apply
+   */
+  readonly dnsNameservers?: string[];
+  /**
+   * First and last address DHCP hands out. Must leave the master's address outside.
+   * @default - from the 20th host address to the last one
+   */
+  readonly allocationPool?: { readonly start: string; readonly end: string };
+  /**
+   * Which host address of the block the master gets (1 is the gateway).
+   * @default 10
+   */
+  readonly masterHostNumber?: number;
+  /**
+   * Creates a router with its gateway on this network (for floating IPs and outbound
+   * traffic: servers download Spark and packages).
+   * @default - no router: the network must reach the mirrors some other way
+   */
+  readonly externalNetwork?: ExternalNetwork;
+}
+
+/** Attributes of an existing network and subnet to adopt. */
+export interface SparkNetworkAttributes {
+  readonly networkId: string;
+  readonly subnetId: string;
+  /** The subnet's CIDR (for the master's address check and security rules). */
+  readonly cidr: string;
+  /** A free address in the subnet, outside its DHCP allocation pool, for the master. */
+  readonly masterIp: string;
+}
+
+const DEFAULT_CIDR = '10.42.0.0/24';
+const FIRST_DHCP_HOST = 20;
+
+/**
+ * A private network for one cluster: network, subnet and (with an external network) a
+ * router, or an existing network adopted with `SparkNetwork.fromAttributes`.
+ */
+export class SparkNetwork extends Construct implements ISparkNetwork {
+  /** Adopts an existing network and subnet; creates nothing. */
+  static fromAttributes(scope: Construct, id: string, attrs: SparkNetworkAttributes): ISparkNetwork {
+    const where = `${scope.node.path}/${id}`;
+    if (!isUnresolved(attrs.cidr)) {
+      const block = parseIpv4Cidr(attrs.cidr);
+      if (!block) {
+        throw invalid(
+          where,
+          'cidr must be an IPv4 CIDR with the host bits zero',
+          attrs.cidr,
+          'Use the subnet CIDR `openstack subnet show` reports.',
+        );
+      }
+      if (!isUnresolved(attrs.masterIp)) {
+        const ip = parseIpv4(attrs.masterIp);
+        if (ip === undefined || !containsAddress(block, ip)) {
+          throw invalid(
+            where,
+            `masterIp must be an address inside ${attrs.cidr}`,
+            attrs.masterIp,
+            'Pick a free address of the subnet outside its allocation pool.',
+          );
+        }
+      }
+    }
+    for (const field of ['networkId', 'subnetId'] as const) {
+      if (!attrs[field]?.trim()) {
+        throw invalid(
+          where,
+          `${field} must not be empty`,
+          attrs[field],
+          'Use the ID `openstack network list` / `openstack subnet list` shows.',
+        );
+      }
+    }
+    return { ...attrs };
+  }
+
+  readonly networkId: string;
+  readonly subnetId: string;
+  readonly cidr: string;
+  readonly masterIp: string;
+  readonly externalNetwork?: ExternalNetwork;
+  /** The router, when one was created. */
+  readonly routerId?: string;
+
+  constructor(scope: Construct, id: string, props: SparkNetworkProps) {
+    super(scope, id);
+    const where = this.node.path;
+    validateName(where, 'name', props.name);
+    this.cidr = props.cidr ?? DEFAULT_CIDR;
+    const block = parseIpv4Cidr(this.cidr);
+    if (!block || block.prefix < 16 || block.prefix > 28) {
+      throw invalid(
+        where,
+        'cidr must be an IPv4 block from /16 to /28 with the host bits zero',
+        this.cidr,
+        `Use a private block such as ${DEFAULT_CIDR}.`,
+      );
+    }
+    const masterHost = props.masterHostNumber ?? 10;
+    if (!Number.isInteger(masterHost) || masterHost < 2 || masterHost >= block.size - 1) {
+      throw invalid(
+        where,
+        `masterHostNumber must be a host of ${this.cidr} other than the gateway (2..${block.size - 2})`,
+        masterHost,
+        'Leave it unset for 10.',
+      );
+    }
+    this.masterIp = hostAddress(block, masterHost);
+    const pool = this.allocationPool(block, props.allocationPool, masterHost);
+    this.checkOverlap(block);
+    for (const server of props.dnsNameservers ?? []) {
+      if (parseIpv4(server) === undefined) {
+        throw invalid(where, 'dnsNameservers must be IPv4 addresses', server, 'Use addresses such as 9.9.9.9.');
+      }
+    }
+
+    const network = new NetworkingNetworkV2(this, 'Network', { name: props.name, adminStateUp: true });
+    const subnet = new NetworkingSubnetV2(this, 'Subnet', {
+      name: props.name,
+      networkId: network.id,
+      cidr: this.cidr,
+      ipVersion: 4,
+      dnsNameservers: props.dnsNameservers,
+      allocationPool: [pool],
+    });
+    this.networkId = network.id;
+    this.subnetId = subnet.id;
+
+    if (props.externalNetwork) {
+      this.externalNetwork = props.externalNetwork;
+      const router = new NetworkingRouterV2(this, 'Router', {
+        name: props.name,
+        adminStateUp: true,
+        externalNetworkId: props.externalNetwork.idIn(this),
+      });
+      new NetworkingRouterInterfaceV2(this, 'RouterInterface', { routerId: router.id, subnetId: subnet.id });
+      this.routerId = router.id;
+    }
+  }
+
+  private allocationPool(block: Ipv4Cidr, given: SparkNetworkProps['allocationPool'], masterHost: number) {
+    const where = this.node.path;
+    const lastHost = block.size - 2;
+    if (!given) {
+      if (lastHost < FIRST_DHCP_HOST) {
+        throw invalid(
+          where,
+          `cidr ${this.cidr} leaves no room for DHCP after host ${FIRST_DHCP_HOST}`,
+          this.cidr,
+          'Use a /27 or larger, or give allocationPool.',
+        );
+      }
+      const start = Math.max(FIRST_DHCP_HOST, masterHost + 1);
+      return { start: hostAddress(block, start), end: hostAddress(block, lastHost) };
+    }
+    const start = parseIpv4(given.start);
+    const end = parseIpv4(given.end);
+    if (
+      start === undefined ||
+      end === undefined ||
+      !containsAddress(block, start) ||
+      !containsAddress(block, end) ||
+      start > end
+    ) {
+      throw invalid(
+        where,
+        `allocationPool must be a range inside ${this.cidr}`,
+        given,
+        'Give start and end addresses of the subnet, start first.',
+      );
+    }
+    const master = block.network + masterHost;
+    if (master >= start && master <= end) {
+      throw invalid(
+        where,
+        `allocationPool contains the master's fixed address ${formatIpv4(master)}`,
+        given,
+        'Start the pool after the master address or change masterHostNumber.',
+      );
+    }
+    return { start: given.start, end: given.end };
+  }
+
+  /** Two cluster networks in one stack must not overlap: they could never be routed together. */
+  private checkOverlap(block: Ipv4Cidr): void {
+    const stack = TerraformStack.of(this);
+    for (const other of stack.node.findAll()) {
+      if (other !== this && other instanceof SparkNetwork) {
+        const otherBlock = parseIpv4Cidr(other.cidr);
+        if (otherBlock && overlaps(block, otherBlock)) {
+          throw invalid(
+            this.node.path,
+            `cidr overlaps ${other.cidr} of ${other.node.path}`,
+            this.cidr,
+            'Give each cluster network its own block, e.g. 10.42.0.0/24 and 10.43.0.0/24.',
+          );
+        }
+      }
+    }
+  }
+}

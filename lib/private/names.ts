@@ -1,0 +1,17 @@
+import { invalid } from './errors';
+
+/** Names that end up in server names, container names and systemd/cloud-init text. */
+const NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$|^[a-z]$/;
+
+/** Checks a resource-name component: lower case, digits and dashes, 1..40 characters. */
+export function validateName(where: string, field: string, value: string): string {
+  if (!NAME.test(value)) {
+    throw invalid(
+      where,
+      `${field} must be 1-40 lower-case letters, digits or dashes, starting with a letter`,
+      value,
+      `Use a name such as "analytics" or "gpu-pool".`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,198 @@
+import { Construct } from 'constructs';
+import { NetworkingSecgroupRuleV2 } from '../.gen/providers/openstack/networking-secgroup-rule-v2';
+import { NetworkingSecgroupV2 } from '../.gen/providers/openstack/networking-secgroup-v2';
+import { invalid, isUnresolved } from './private/errors';
+import { isIpv6Cidr, parseIpv4Cidr } from './private/cidr';
+
+/** A TCP port or port range, or ICMP. */
+export class Port {
+  /** One TCP port. */
+  static tcp(port: number): Port {
+    return Port.tcpRange(port, port);
+  }
+
+  /** An inclusive TCP port range. */
+  static tcpRange(from: number, to: number): Port {
+    for (const p of [from, to]) {
+      if (!Number.isInteger(p) || p < 1 || p > 65535) {
+        throw invalid('Port.tcp', 'ports must be whole numbers from 1 to 65535', p, 'Use a port such as 8080.');
+      }
+    }
+    if (from > to) {
+      throw invalid('Port.tcpRange', 'the range must not end before it starts', `${from}-${to}`, 'Swap the two ports.');
+    }
+    return new Port('tcp', from, to);
+  }
+
+  /** Every TCP port. */
+  static allTcp(): Port {
+    return new Port('tcp', 1, 65535);
+  }
+
+  /** ICMP of any type (ping, path MTU discovery). */
+  static icmp(): Port {
+    return new Port('icmp', undefined, undefined);
+  }
+
+  private constructor(
+    readonly protocol: 'tcp' | 'icmp',
+    readonly from: number | undefined,
+    readonly to: number | undefined,
+  ) {}
+
+  /** A stable, readable key used in construct ids: `tcp-8080`, `tcp-4040-4049`, `icmp`. */
+  get key(): string {
+    if (this.protocol === 'icmp') return 'icmp';
+    return this.from === this.to ? `tcp-${this.from}` : `tcp-${this.from}-${this.to}`;
+  }
+}
+
+/** Where traffic may come from: an address block or a security group. */
+export class Peer {
+  /**
+   * An IPv4 block. `0.0.0.0/0` is refused here: use `Peer.anyIpv4()` to say that on purpose.
+   */
+  static ipv4(cidr: string): Peer {
+    if (!isUnresolved(cidr)) {
+      if (!parseIpv4Cidr(cidr)) {
+        throw invalid(
+          'Peer.ipv4',
+          'not an IPv4 CIDR with the host bits zero',
+          cidr,
+          'Use a block such as 203.0.113.0/24 or 198.51.100.7/32.',
+        );
+      }
+      if (cidr.endsWith('/0')) {
+        throw invalid(
+          'Peer.ipv4',
+          'this opens the port to the whole internet',
+          cidr,
+          'Name the networks that need access, or use Peer.anyIpv4() if you really mean everyone.',
+        );
+      }
+    }
+    return new Peer('IPv4', cidr, undefined);
+  }
+
+  /** An IPv6 block. `::/0` is refused here: use `Peer.anyIpv6()` to say that on purpose. */
+  static ipv6(cidr: string): Peer {
+    if (!isUnresolved(cidr)) {
+      if (!isIpv6Cidr(cidr)) {
+        throw invalid('Peer.ipv6', 'not an IPv6 CIDR', cidr, 'Use a block such as 2001:db8::/48.');
+      }
+      if (cidr.endsWith('/0')) {
+        throw invalid(
+          'Peer.ipv6',
+          'this opens the port to the whole internet',
+          cidr,
+          'Name the networks that need access, or use Peer.anyIpv6() if you really mean everyone.',
+        );
+      }
+    }
+    return new Peer('IPv6', cidr, undefined);
+  }
+
+  /** An IPv4 or IPv6 block, whichever `cidr` is. */
+  static cidr(cidr: string): Peer {
+    return cidr.includes(':') ? Peer.ipv6(cidr) : Peer.ipv4(cidr);
+  }
+
+  /** Every IPv4 address. Only for ports that are meant to be public. */
+  static anyIpv4(): Peer {
+    return new Peer('IPv4', '0.0.0.0/0', undefined);
+  }
+
+  /** Every IPv6 address. Only for ports that are meant to be public. */
+  static anyIpv6(): Peer {
+    return new Peer('IPv6', '::/0', undefined);
+  }
+
+  /** Members of a security group (by its ID). */
+  static group(group: SparkSecurityGroup): Peer {
+    return new Peer('IPv4', undefined, group);
+  }
+
+  private constructor(
+    readonly ethertype: 'IPv4' | 'IPv6',
+    readonly cidrBlock: string | undefined,
+    readonly securityGroup: SparkSecurityGroup | undefined,
+  ) {}
+
+  /** A stable key for construct ids: the CIDR, or the group's construct id. */
+  get key(): string {
+    if (this.securityGroup) return `group-${this.securityGroup.node.id}`;
+    const cidr = this.cidrBlock ?? '';
+    return isUnresolved(cidr) ? `token-${this.ethertype}` : cidr.replace(/[^0-9A-Za-z]+/g, '_');
+  }
+}
+
+/** Props of a SparkSecurityGroup. */
+export interface SparkSecurityGroupProps {
+  /** The group's name in Neutron. */
+  readonly name: string;
+  /** What the group is for; shown by `openstack security group list`. */
+  readonly description: string;
+}
+
+/**
+ * A Neutron security group whose ingress rules are added through `connections`. Egress
+ * stays Neutron's default (all allowed), which servers need to fetch Spark and packages.
+ */
+export class SparkSecurityGroup extends Construct {
+  /** The group's ID. */
+  readonly groupId: string;
+  /** Adds ingress rules to this group. */
+  readonly connections: Connections;
+
+  constructor(scope: Construct, id: string, props: SparkSecurityGroupProps) {
+    super(scope, id);
+    const group = new NetworkingSecgroupV2(this, 'Group', { name: props.name, description: props.description });
+    this.groupId = group.id;
+    this.connections = new Connections(this);
+  }
+}
+
+/** One ingress rule as the library recorded it (for docs, tests and reviews). */
+export interface IngressRule {
+  readonly peer: Peer;
+  readonly port: Port;
+  readonly description: string;
+}
+
+/**
+ * Ingress rules of one security group, over `openstack_networking_secgroup_rule_v2`.
+ * Rules are keyed by peer and port, so adding one never renames another.
+ */
+export class Connections {
+  private readonly rules = new Map<string, IngressRule>();
+
+  constructor(private readonly group: SparkSecurityGroup) {}
+
+  /** Allows `port` from `peer`. Adding the same peer and port twice adds one rule. */
+  allowFrom(peer: Peer, port: Port, description: string): void {
+    const id = `Ingress-${peer.key}-${port.key}`;
+    if (this.rules.has(id)) return;
+    this.rules.set(id, { peer, port, description });
+    new NetworkingSecgroupRuleV2(this.group, id, {
+      securityGroupId: this.group.groupId,
+      direction: 'ingress',
+      ethertype: peer.ethertype,
+      protocol: port.protocol,
+      portRangeMin: port.from,
+      portRangeMax: port.to,
+      remoteIpPrefix: peer.cidrBlock,
+      remoteGroupId: peer.securityGroup?.groupId,
+      description,
+    });
+  }
+
+  /** Allows `port` from members of this same group. */
+  allowInternally(port: Port, description: string): void {
+    this.allowFrom(Peer.group(this.group), port, description);
+  }
+
+  /** The rules added so far. */
+  get ingressRules(): readonly IngressRule[] {
+    return [...this.rules.values()];
+  }
+}

@@ -1,0 +1,58 @@
+import { invalid } from './private/errors';
+
+/**
+ * What happens to existing servers when their rendered user data changes (a Spark setting,
+ * the Spark version, the mirror...). Nova forces a new server for new user data.
+ */
+export class UserDataChangePolicy {
+  /**
+   * Existing servers keep running with the user data they booted with; the plan shows no
+   * change for them. New servers (scale-up, new pools) boot with the new user data. To
+   * roll a change out, replace servers deliberately, a few at a time:
+   * `tofu apply -replace='<server address>'`.
+   */
+  static readonly IGNORE = new UserDataChangePolicy('ignore');
+  /** Terraform's default: every server whose user data changed is destroyed and recreated. */
+  static readonly REPLACE = new UserDataChangePolicy('replace');
+
+  private constructor(readonly mode: 'ignore' | 'replace') {}
+
+  /** The lifecycle block of a server under this policy (none for REPLACE). */
+  get lifecycle(): { ignoreChanges: string[] } | undefined {
+    return this.mode === 'ignore' ? { ignoreChanges: ['user_data'] } : undefined;
+  }
+}
+
+/** How Nova places a pool's workers on hypervisors (a server group policy). */
+export class Placement {
+  /** Spread workers over hypervisors when possible, but still boot them when not. */
+  static readonly SOFT_ANTI_AFFINITY = new Placement('soft-anti-affinity');
+  /** Never two workers of the pool on one hypervisor (boot fails when there are too few). */
+  static readonly ANTI_AFFINITY = new Placement('anti-affinity');
+  /** No server group: Nova places workers as it likes. */
+  static readonly NONE = new Placement(undefined);
+
+  private constructor(readonly policy: string | undefined) {}
+}
+
+/** Checks server metadata: Nova allows 255 characters per key and value. */
+export function validateMetadata(where: string, metadata: Readonly<Record<string, string>> | undefined): void {
+  for (const [key, value] of Object.entries(metadata ?? {})) {
+    if (!/^[A-Za-z0-9_.:-]{1,255}$/.test(key)) {
+      throw invalid(
+        where,
+        'metadata keys must be 1-255 letters, digits, _ . : -',
+        key,
+        'Use keys such as team or cost-center.',
+      );
+    }
+    if (typeof value !== 'string' || value.length > 255) {
+      throw invalid(
+        where,
+        `metadata value of ${key} must be a string of at most 255 characters`,
+        value,
+        'Shorten the value.',
+      );
+    }
+  }
+}

@@ -1,0 +1,181 @@
+import { propertyAccess, TerraformIterator, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { BlockstorageVolumeV3 } from '../.gen/providers/openstack/blockstorage-volume-v3';
+import { ComputeInstanceV2 } from '../.gen/providers/openstack/compute-instance-v2';
+import { ComputeServergroupV2 } from '../.gen/providers/openstack/compute-servergroup-v2';
+import { ComputeVolumeAttachV2 } from '../.gen/providers/openstack/compute-volume-attach-v2';
+import { NetworkingPortV2 } from '../.gen/providers/openstack/networking-port-v2';
+import { sizeWorker, WorkerSizing } from './executor-sizing';
+import { Flavor } from './flavor';
+import { Image } from './image';
+import { ISparkNetwork } from './network';
+import { invalid } from './private/errors';
+import { validateName } from './private/names';
+import { Placement, UserDataChangePolicy, validateMetadata } from './server-options';
+
+/** The largest pool the library accepts; split bigger clusters into several pools. */
+export const MAX_WORKERS_PER_POOL = 1000;
+
+/** Options of `cluster.addWorkerPool(id, options)`. */
+export interface SparkWorkerPoolOptions {
+  /** Number of workers, 1 to 1000. Scaling adds or removes only the last workers. */
+  readonly count: number;
+  /** The workers' flavor; executor sizing follows from it. */
+  readonly flavor: Flavor;
+  /**
+   * Image of this pool's workers.
+   * @default - the cluster's image
+   */
+  readonly image?: Image;
+  /**
+   * How Nova spreads the pool's workers over hypervisors.
+   * @default Placement.SOFT_ANTI_AFFINITY
+   */
+  readonly placement?: Placement;
+  /**
+   * A Cinder volume of this size (GiB) per worker, formatted and mounted as Spark's local
+   * (shuffle and spill) directory.
+   * @default - no volume: local dirs on the root disk
+   */
+  readonly localVolumeGiB?: number;
+  /**
+   * Cinder volume type of the local volumes.
+   * @default - the cloud's default type
+   */
+  readonly volumeType?: string;
+  /**
+   * Extra server metadata (labels), e.g. `{ team: 'data' }`.
+   * @default - only the library's spark:* keys
+   */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** What a pool needs from its cluster. */
+export interface SparkWorkerPoolContext {
+  /** The cluster's name, the prefix of every server name. */
+  readonly clusterName: string;
+  readonly network: ISparkNetwork;
+  readonly defaultImage: Image;
+  readonly keyPairName: string;
+  readonly securityGroupIds: string[];
+  readonly userDataPolicy: UserDataChangePolicy;
+  readonly configDrive: boolean;
+  /** The pool's rendered user data; may be a lazy token. */
+  userDataFor(pool: SparkWorkerPool): string;
+}
+
+/** Props of a SparkWorkerPool. */
+export interface SparkWorkerPoolProps extends SparkWorkerPoolOptions {
+  readonly cluster: SparkWorkerPoolContext;
+}
+
+/**
+ * A pool of identical Spark workers. Each worker has a port, a server and (optionally) a
+ * volume, all keyed by the worker's stable name (`<pool>-1`, `<pool>-2`, ...) with
+ * Terraform `for_each`: scaling 5 → 8 creates three servers and 8 → 5 destroys the last
+ * three, leaving every other worker untouched.
+ */
+export class SparkWorkerPool extends Construct {
+  /** The pool's id, part of every worker's name. */
+  readonly poolId: string;
+  readonly count: number;
+  readonly flavor: Flavor;
+  /** Worker and executor sizes computed from the flavor. */
+  readonly sizing: WorkerSizing;
+  readonly localVolumeGiB?: number;
+  /** The workers' stable keys, e.g. `general-1`; server names are `<cluster>-<key>`. */
+  readonly workerKeys: string[];
+
+  constructor(scope: Construct, id: string, props: SparkWorkerPoolProps) {
+    super(scope, id);
+    const where = this.node.path;
+    this.poolId = validateName(where, 'pool id', id);
+    if (!Number.isInteger(props.count) || props.count < 1 || props.count > MAX_WORKERS_PER_POOL) {
+      throw invalid(
+        where,
+        `count must be a whole number from 1 to ${MAX_WORKERS_PER_POOL}`,
+        props.count,
+        props.count < 1 ? 'Remove the pool or set count: 1.' : 'Split the workers over several pools.',
+      );
+    }
+    if (props.localVolumeGiB !== undefined && (!Number.isInteger(props.localVolumeGiB) || props.localVolumeGiB <= 0)) {
+      throw invalid(
+        where,
+        'localVolumeGiB must be a whole number > 0',
+        props.localVolumeGiB,
+        'Give the size in GiB, e.g. 200, or leave it unset.',
+      );
+    }
+    if (props.volumeType !== undefined && props.localVolumeGiB === undefined) {
+      throw invalid(
+        where,
+        'volumeType is set but there is no volume',
+        props.volumeType,
+        'Set localVolumeGiB too, or drop volumeType.',
+      );
+    }
+    validateMetadata(where, props.metadata);
+    this.count = props.count;
+    this.flavor = props.flavor;
+    this.localVolumeGiB = props.localVolumeGiB;
+    this.sizing = sizeWorker(props.flavor, where);
+    this.workerKeys = Array.from({ length: props.count }, (_, i) => `${this.poolId}-${i + 1}`);
+
+    const { cluster } = props;
+    const serverName = (key: string) => `${cluster.clusterName}-${key}`;
+    const keys = TerraformIterator.fromList(this.workerKeys);
+    const placement = props.placement ?? Placement.SOFT_ANTI_AFFINITY;
+    const serverGroup = placement.policy
+      ? new ComputeServergroupV2(this, 'ServerGroup', {
+          name: `${cluster.clusterName}-${this.poolId}`,
+          policies: [placement.policy],
+        })
+      : undefined;
+
+    const ports = new NetworkingPortV2(this, 'Ports', {
+      forEach: keys,
+      name: serverName(keys.key),
+      networkId: cluster.network.networkId,
+      adminStateUp: true,
+      fixedIp: [{ subnetId: cluster.network.subnetId }],
+      securityGroupIds: cluster.securityGroupIds,
+    });
+
+    const image = props.image ?? cluster.defaultImage;
+    const byPort = TerraformIterator.fromResources(ports);
+    const servers = new ComputeInstanceV2(this, 'Servers', {
+      forEach: byPort,
+      name: serverName(byPort.key),
+      flavorName: props.flavor.name,
+      imageName: image.name,
+      imageId: image.id,
+      keyPair: cluster.keyPairName,
+      network: [{ port: byPort.getString('id') }],
+      userData: cluster.userDataFor(this),
+      configDrive: cluster.configDrive,
+      schedulerHints: serverGroup ? [{ group: serverGroup.id }] : undefined,
+      metadata: {
+        ...props.metadata,
+        'spark:cluster': cluster.clusterName,
+        'spark:role': 'worker',
+        'spark:pool': this.poolId,
+      },
+      lifecycle: cluster.userDataPolicy.lifecycle,
+    });
+
+    if (props.localVolumeGiB !== undefined) {
+      const volumes = new BlockstorageVolumeV3(this, 'Volumes', {
+        forEach: keys,
+        name: `${serverName(keys.key)}-local`,
+        size: props.localVolumeGiB,
+        volumeType: props.volumeType,
+      });
+      const byServer = TerraformIterator.fromResources(servers);
+      new ComputeVolumeAttachV2(this, 'VolumeAttachments', {
+        forEach: byServer,
+        instanceId: byServer.getString('id'),
+        volumeId: Token.asString(propertyAccess(Token.asAny(volumes.fqn), [byServer.key, 'id'])),
+      });
+    }
+  }
+}

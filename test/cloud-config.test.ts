@@ -1,0 +1,76 @@
+import { parse } from 'yaml';
+import { CloudConfig } from '../lib';
+import { escapeTerraformTemplate } from '../lib/private/terraform';
+import { cloudInitSchema } from './support/user-data';
+
+describe('CloudConfig', () => {
+  const build = () =>
+    new CloudConfig()
+      .addPackages('curl')
+      .addSystemUser({ name: 'spark', homedir: '/var/lib/spark' })
+      .addFile({ path: '/etc/motd', content: 'hello\n' })
+      .addFile({ path: '/etc/app/secret', content: 's3cr3t\n', permissions: '0600', owner: 'spark:spark', defer: true })
+      .addCommands(['systemctl', 'restart', 'thing'], 'echo "$HOME" > /tmp/home');
+
+  it('renders a #cloud-config document with keys-only SSH and the given parts', () => {
+    const text = build().render();
+    expect(text.startsWith('#cloud-config\n')).toBe(true);
+    const doc = parse(text);
+    expect(doc).toMatchObject({
+      ssh_pwauth: false,
+      disable_root: true,
+      package_update: true,
+      packages: ['curl'],
+      runcmd: [['systemctl', 'restart', 'thing'], 'echo "$HOME" > /tmp/home'],
+    });
+    expect(doc.users[0]).toBe('default');
+    expect(doc.users[1]).toMatchObject({ name: 'spark', system: true, shell: '/usr/sbin/nologin', lock_passwd: true });
+    expect(doc.write_files[1]).toEqual({
+      path: '/etc/app/secret',
+      content: 's3cr3t\n',
+      permissions: '0600',
+      owner: 'spark:spark',
+      defer: true,
+    });
+  });
+
+  it("passes cloud-init's own schema check", () => {
+    const result = cloudInitSchema(build().render());
+    expect(result.output).toMatch(/Valid cloud-config/);
+    expect(result.ok).toBe(true);
+  });
+
+  it("cloud-init's schema check does reject a broken document (the check is not vacuous)", () => {
+    const result = cloudInitSchema('#cloud-config\nruncmd: 5\nwrite_files:\n  - content: no path\n');
+    expect(result.ok).toBe(false);
+  });
+
+  it('keeps long shell lines on one line', () => {
+    const line = `echo ${'x'.repeat(300)}`;
+    expect(new CloudConfig().addCommands(line).render()).toContain(line);
+  });
+
+  it('refuses duplicate, relative or quoted paths and bad modes', () => {
+    expect(() => build().addFile({ path: '/etc/motd', content: '' })).toThrow(/already added, got "\/etc\/motd"/);
+    expect(() => new CloudConfig().addFile({ path: 'etc/x', content: '' })).toThrow(/must be absolute/);
+    expect(() => new CloudConfig().addFile({ path: "/etc/x'; rm -rf /", content: '' })).toThrow(
+      /must be absolute, without spaces or quotes/,
+    );
+    expect(() => new CloudConfig().addFile({ path: '/etc/x', content: '', permissions: '777' })).toThrow(
+      /4-digit octal/,
+    );
+  });
+
+  it('refuses package and user names that are not plain names', () => {
+    expect(() => new CloudConfig().addPackages('curl; reboot')).toThrow(/lower-case Debian names/);
+    expect(() => new CloudConfig().addSystemUser({ name: 'Spark User' })).toThrow(/lower-case POSIX names/);
+  });
+});
+
+describe('escapeTerraformTemplate', () => {
+  it('doubles literal ${ and %{ and leaves cdktf tokens alone', () => {
+    expect(escapeTerraformTemplate('a ${HOME} %{x} ${TfToken[TOKEN.7]} $$ $x')).toBe(
+      'a $${HOME} %%{x} ${TfToken[TOKEN.7]} $$ $x',
+    );
+  });
+});
