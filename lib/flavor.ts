@@ -1,3 +1,7 @@
+import { ref, Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { DataOpenstackComputeFlavorV2 } from '../.gen/providers/openstack/data-openstack-compute-flavor-v2';
+import { flavorFitsCondition, SIZING } from './executor-sizing';
 import { invalid } from './private/errors';
 
 /** A Nova flavor's name and size. */
@@ -11,13 +15,45 @@ export interface FlavorSpec {
 }
 
 /**
- * A Nova flavor with its size given explicitly, so executor sizing happens at synth time
- * and `tofu plan` needs no cloud lookup. Copy the numbers from `openstack flavor show`.
+ * A Nova flavor. Give its size explicitly (`Flavor.of`): executor sizing happens at synth
+ * time and `tofu plan` needs no cloud. Or look it up (`Flavor.fromLookup`): the sizes
+ * become Terraform expressions over the flavor data source, evaluated at plan time.
  *
  * @example
  * Flavor.of({ name: 'm1.large', vcpus: 4, ramMiB: 8192 })
+ * Flavor.fromLookup(stack, 'Large', { name: 'm1.large' })
  */
 export class Flavor {
+  /**
+   * Looks the flavor up with the `openstack_compute_flavor_v2` data source (planning then
+   * needs cloud credentials). A postcondition stops the plan when the flavor is too small
+   * for a Spark worker.
+   */
+  static fromLookup(scope: Construct, id: string, options: { readonly name: string }): Flavor {
+    if (!options.name || /\s/.test(options.name)) {
+      throw invalid(
+        `${scope.node.path}/${id}`,
+        'name must be a flavor name without spaces',
+        options.name,
+        'Use the name `openstack flavor list` shows.',
+      );
+    }
+    const minimum =
+      SIZING.osReserveMinMiB + SIZING.daemonMemoryMiB + SIZING.minExecutorMemoryMiB + SIZING.overheadMinMiB;
+    const data = new DataOpenstackComputeFlavorV2(scope, id, {
+      name: options.name,
+      lifecycle: {
+        postcondition: [
+          {
+            condition: flavorFitsCondition(Token.asNumber(ref('self.vcpus')), Token.asNumber(ref('self.ram'))),
+            errorMessage: `Flavor ${options.name} is too small for a Spark worker: it needs at least ${minimum} MiB of RAM.`,
+          },
+        ],
+      },
+    });
+    return new Flavor(options.name, data.vcpus, data.ram);
+  }
+
   static of(spec: FlavorSpec): Flavor {
     const where = `Flavor.of(${JSON.stringify(spec.name)})`;
     if (!spec.name || /\s/.test(spec.name)) {

@@ -118,7 +118,7 @@ export class SparkWorkerPool extends Construct {
     this.count = props.count;
     this.flavor = props.flavor;
     this.localVolumeGiB = props.localVolumeGiB;
-    this.sizing = sizeWorker(props.flavor, where);
+    this.sizing = sizeWorker(props.flavor, where, this);
     this.workerKeys = Array.from({ length: props.count }, (_, i) => `${this.poolId}-${i + 1}`);
 
     const { cluster } = props;

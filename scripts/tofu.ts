@@ -99,10 +99,11 @@ export class Tofu {
     this.timeoutMs = options.timeoutMs ?? 300_000;
   }
 
-  /** Runs `tofu <args>` and returns its stdout; throws TofuError on a non-zero exit. */
-  run(args: string[]): string {
+  /** Runs `tofu <args>` (with `input` on stdin) and returns its stdout; throws TofuError on a non-zero exit. */
+  run(args: string[], input?: string): string {
     const result = spawnSync(this.tools.terraformPath, args, {
       cwd: this.dir,
+      input,
       env: this.env,
       encoding: 'utf8',
       maxBuffer: 512 * 1024 * 1024,

@@ -1,4 +1,8 @@
+import { Fn, TerraformLocal, TerraformStack, Testing, Token } from 'cdktf';
+import { Construct } from 'constructs';
 import { clusterExecutorDefaults, Flavor, sizeWorker, SIZING } from '../lib';
+import { Tofu } from '../scripts/tofu';
+import { synthStackDir } from './support/harness';
 
 const flavor = (vcpus: number, ramMiB: number) => Flavor.of({ name: `f${vcpus}x${ramMiB}`, vcpus, ramMiB });
 
@@ -82,5 +86,67 @@ describe('executor sizing', () => {
     expect(() => Flavor.of({ name: 'm 1', vcpus: 2, ramMiB: 4096 })).toThrow(
       /name must be a flavor name without spaces/,
     );
+  });
+});
+
+describe('executor sizing of looked-up flavors', () => {
+  it('computes the same numbers as Terraform expressions, evaluated by the real tofu console', () => {
+    const cases: [number, number][] = [
+      [1, 3456],
+      [2, 4096],
+      [4, 8192],
+      [8, 4096],
+      [8, 16384],
+      [8, 65536],
+      [16, 65536],
+      [32, 131072],
+      [7, 30000],
+      [64, 524288],
+    ];
+    const fields = [
+      'workerCores',
+      'workerMemoryMiB',
+      'executorsPerWorker',
+      'executorCores',
+      'executorMemoryMiB',
+      'executorOverheadMiB',
+    ] as const;
+    const stack = new TerraformStack(Testing.app(), 'sizing');
+    // abs(n) turns each literal into an expression, so the sizing is built from Terraform
+    // operators, with its intermediate values as locals (as a worker pool does).
+    const asExpression = (n: number) => Token.asNumber(Fn.abs(n));
+    const expressions = cases.flatMap(([vcpus, ram], i) => {
+      const sizing = sizeWorker(
+        { name: 'lookup', vcpus: asExpression(vcpus), ramMiB: asExpression(ram) },
+        'test',
+        new Construct(stack, `Case${i}`),
+      );
+      return fields.map((f) => sizing[f]);
+    });
+    new TerraformLocal(stack, 'sizes', expressions);
+    const dir = synthStackDir(stack);
+    const printed = new Tofu(dir).run(['console'], 'jsonencode(local.sizes)\n');
+    // tofu console prints the JSON text as a quoted HCL string.
+    const values = JSON.parse(JSON.parse(printed.trim()));
+    const expected = cases.flatMap(([vcpus, ram]) => {
+      const sizing = sizeWorker(flavor(vcpus, ram), 'test');
+      return fields.map((f) => sizing[f]);
+    });
+    expect(values).toEqual(expected);
+  });
+
+  it('looks the flavor up with a data source whose postcondition refuses flavors too small for Spark', () => {
+    const stack = new TerraformStack(Testing.app(), 'lookup');
+    const large = Flavor.fromLookup(stack, 'Large', { name: 'm1.large' });
+    const sizing = sizeWorker(large, 'test');
+    expect(Token.isUnresolved(sizing.workerMemoryMiB)).toBe(true);
+    const data = JSON.parse(Testing.synth(stack)).data.openstack_compute_flavor_v2.Large;
+    expect(data.name).toBe('m1.large');
+    expect(data.lifecycle.postcondition).toEqual([
+      {
+        condition: '${((self.vcpus >= 1) && ((self.ram - (max(1024, floor((self.ram / 10))) + 1024)) >= 1408))}',
+        error_message: 'Flavor m1.large is too small for a Spark worker: it needs at least 3456 MiB of RAM.',
+      },
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { Testing } from 'cdktf';
 import { Flavor, Placement, SparkCluster } from '../lib';
 import { clusterProps, clusterWithWorkers, LARGE, newStack, resourcesOf, XLARGE } from './support/fixtures';
+import { tofuFor } from './support/harness';
 
 const poolResources = (synthesized: string) => {
   const all = JSON.parse(synthesized).resource as Record<string, Record<string, unknown>>;
@@ -122,5 +123,26 @@ describe('SparkWorkerPool', () => {
     expect(() => cluster.addWorkerPool('GPU Pool', { count: 1, flavor: LARGE })).toThrow(
       /analytics\/Workers\/GPU Pool: pool id must be 1-40 lower-case letters/,
     );
+  });
+});
+
+describe('SparkWorkerPool with a looked-up flavor', () => {
+  it('sizes workers with Terraform expressions that tofu validates', () => {
+    const stack = newStack();
+    const cluster = new SparkCluster(stack, 'analytics', clusterProps());
+    cluster.addWorkerPool('general', { count: 2, flavor: XLARGE });
+    cluster.addWorkerPool('looked', {
+      count: 2,
+      flavor: Flavor.fromLookup(stack, 'BigFlavor', { name: 'r1.4xlarge' }),
+    });
+    const synthesized = Testing.synth(stack);
+    const servers = resourcesOf(synthesized, 'openstack_compute_instance_v2');
+    const looked = Object.entries(servers).find(([name]) => name.includes('Workers_looked'))![1];
+    expect(looked.flavor_name).toBe('r1.4xlarge');
+    expect(looked.user_data).toMatch(/SPARK_WORKER_CORES=\$\{local\.analytics_Workers_looked_WorkerCores_\w+\}\n/);
+    expect(looked.user_data).toMatch(
+      /spark\.executor\.memory \$\{min\(6237, local\.analytics_Workers_looked_ExecutorMemory_\w+\)\}m/,
+    );
+    expect(tofuFor(stack).validate()).toEqual([]);
   });
 });
