@@ -14,3 +14,6 @@ export * from './server-options';
 export * from './spark-version';
 export * from './worker-pool';
 export { SparkConfigError } from './private/errors';
+// The generated provider class, so stacks that use the library can configure the provider
+// without generating bindings of their own (the library never configures it itself).
+export { OpenstackProvider, OpenstackProviderConfig } from '../.gen/providers/openstack/provider';

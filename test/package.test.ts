@@ -34,7 +34,10 @@ describe('the package', () => {
       .filter((f) => f.endsWith('.ts'));
     for (const file of files) {
       const text = fs.readFileSync(path.join(libDir, file), 'utf8');
-      expect({ file, provider: /OpenstackProvider|TerraformOutput/.test(text) }).toEqual({ file, provider: false });
+      expect({ file, provider: /new (OpenstackProvider|TerraformOutput)\b/.test(text) }).toEqual({
+        file,
+        provider: false,
+      });
     }
   });
 });
