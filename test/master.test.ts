@@ -1,0 +1,58 @@
+import { Testing } from 'cdktf';
+import { ComputeInstanceV2 } from '../.gen/providers/openstack/compute-instance-v2';
+import { Image, SparkMaster, SparkNetwork, UserDataChangePolicy } from '../lib';
+import { EXTERNAL, LARGE, newStack, resourcesOf } from './support/fixtures';
+
+describe('SparkMaster', () => {
+  const build = (overrides = {}) => {
+    const stack = newStack();
+    const network = new SparkNetwork(stack, 'Net', { name: 'analytics', externalNetwork: EXTERNAL });
+    const master = new SparkMaster(stack, 'Master', {
+      name: 'analytics-master',
+      network,
+      flavor: LARGE,
+      image: Image.fromName('ubuntu-24.04'),
+      keyPairName: 'ops',
+      securityGroupIds: ['sg-1', 'sg-2'],
+      userData: '#cloud-config\n',
+      ...overrides,
+    });
+    return { stack, master };
+  };
+
+  it('boots on a port with the fixed master address and the given security groups', () => {
+    const { stack, master } = build();
+    expect(master.privateIp).toBe('10.42.0.10');
+    const synthesized = Testing.synth(stack);
+    const [port] = Object.values(resourcesOf(synthesized, 'openstack_networking_port_v2'));
+    expect(port).toMatchObject({ security_group_ids: ['sg-1', 'sg-2'], fixed_ip: [{ ip_address: '10.42.0.10' }] });
+    expect(synthesized).toHaveResourceWithProperties(ComputeInstanceV2, {
+      name: 'analytics-master',
+      flavor_name: 'm1.large',
+      key_pair: 'ops',
+      config_drive: true,
+      lifecycle: { ignore_changes: ['user_data'] },
+    });
+  });
+
+  it('adds a floating IP and a volume only when asked', () => {
+    const plain = Testing.synth(build().stack);
+    expect(resourcesOf(plain, 'openstack_networking_floatingip_v2')).toEqual({});
+    expect(resourcesOf(plain, 'openstack_blockstorage_volume_v3')).toEqual({});
+    const { stack, master } = build({
+      floatingIp: true,
+      volumeGiB: 80,
+      volumeType: 'ssd',
+      userDataPolicy: UserDataChangePolicy.REPLACE,
+    });
+    const synthesized = Testing.synth(stack);
+    expect(master.publicIp).toBeDefined();
+    expect(Object.values(resourcesOf(synthesized, 'openstack_networking_floatingip_v2'))).toEqual([
+      expect.objectContaining({ pool: 'public' }),
+    ]);
+    expect(Object.values(resourcesOf(synthesized, 'openstack_blockstorage_volume_v3'))).toEqual([
+      expect.objectContaining({ name: 'analytics-master-local', size: 80, volume_type: 'ssd' }),
+    ]);
+    expect(Object.keys(resourcesOf(synthesized, 'openstack_compute_volume_attach_v2'))).toHaveLength(1);
+  });
+});
