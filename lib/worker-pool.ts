@@ -39,6 +39,13 @@ export interface SparkWorkerPoolOptions {
    */
   readonly localVolumeGiB?: number;
   /**
+   * Protect the local volumes from destruction (`prevent_destroy`): a plan that would
+   * destroy one (scaling down, replacing the pool) fails instead. Leave it off when the
+   * volumes hold only scratch data (shuffle, spill), as they do by default.
+   * @default false - a worker's volume is destroyed with the worker
+   */
+  readonly protectVolumes?: boolean;
+  /**
    * Cinder volume type of the local volumes.
    * @default - the cloud's default type
    */
@@ -169,6 +176,7 @@ export class SparkWorkerPool extends Construct {
         name: `${serverName(keys.key)}-local`,
         size: props.localVolumeGiB,
         volumeType: props.volumeType,
+        lifecycle: props.protectVolumes ? { preventDestroy: true } : undefined,
       });
       const byServer = TerraformIterator.fromResources(servers);
       new ComputeVolumeAttachV2(this, 'VolumeAttachments', {

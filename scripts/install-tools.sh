@@ -125,6 +125,16 @@ fi
 mkdir -p "$(dirname "$secondary")"
 ln -f "$primary" "$secondary"
 
+# --- actionlint (lints the CI example) -------------------------------------------------
+actionlint_version_of() { "$1" --version 2>/dev/null | head -n 1; }
+if [ "$(actionlint_version_of "$bin_dir/actionlint")" = "v$ACTIONLINT_VERSION" ]; then
+  log "actionlint v$ACTIONLINT_VERSION already built"
+else
+  require_go
+  run_with_heartbeat "actionlint v$ACTIONLINT_VERSION" \
+    env GOBIN="$bin_dir" go install -trimpath "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
+fi
+
 # --- CLI config and environment (always rewritten: cheap, and correct after a move) ----
 mkdir -p "$tools_dir/plugin-cache"
 cat >"$cli_config" <<EOF

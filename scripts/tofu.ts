@@ -42,11 +42,14 @@ export interface ResourceChange {
   readonly type: string;
   readonly name: string;
   readonly index?: string | number;
+  readonly provider_name?: string;
   readonly change: {
     readonly actions: string[];
     readonly before: Record<string, unknown> | null;
     readonly after: Record<string, unknown> | null;
     readonly after_unknown?: Record<string, unknown>;
+    readonly before_sensitive?: unknown;
+    readonly after_sensitive?: unknown;
     readonly replace_paths?: unknown[];
   };
 }

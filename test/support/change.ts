@@ -1,0 +1,43 @@
+/**
+ * Plans a changed configuration against the state its previous version would have left:
+ * "a state made without a cloud" (scripts/offline-state.ts), then the real `tofu plan
+ * -refresh=false` of the new configuration against it.
+ */
+import { LocalBackend, TerraformStack } from 'cdktf';
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildOfflineState, localStatePath } from '../../scripts/offline-state';
+import { reviewPlan, Review } from '../../scripts/plan-review';
+import { PlanJson, Tofu } from '../../scripts/tofu';
+import { synthStackDir } from './harness';
+
+function synthWithLocalState(stack: TerraformStack): string {
+  // State next to the stack's own files, so concurrent tests never share one.
+  new LocalBackend(stack, { path: 'terraform.tfstate' });
+  return synthStackDir(stack);
+}
+
+export interface PlannedChange {
+  readonly plan: PlanJson;
+  readonly review: Review;
+  /** Addresses by action: create, update, replace, delete. */
+  readonly byAction: Record<string, string[]>;
+}
+
+export function planChange(before: TerraformStack, after: TerraformStack): PlannedChange {
+  const beforeDir = synthWithLocalState(before);
+  buildOfflineState(new Tofu(beforeDir));
+  const afterDir = synthWithLocalState(after);
+  fs.copyFileSync(localStatePath(beforeDir), localStatePath(afterDir));
+  const plan = new Tofu(afterDir).plan(['-refresh=false']);
+  const config = JSON.parse(fs.readFileSync(path.join(afterDir, 'cdk.tf.json'), 'utf8'));
+  const byAction: Record<string, string[]> = {};
+  for (const rc of plan.resource_changes ?? []) {
+    const a = rc.change.actions;
+    const action = a.includes('delete') && a.includes('create') ? 'replace' : a.length === 1 ? a[0] : a.join(',');
+    if (action === 'no-op' || action === 'read') continue;
+    (byAction[action] ??= []).push(rc.address.replace(/_[0-9A-F]{8}(?=[.[]|$)/, ''));
+  }
+  for (const list of Object.values(byAction)) list.sort();
+  return { plan, review: reviewPlan(after.node.id, plan, config), byAction };
+}
