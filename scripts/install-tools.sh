@@ -43,7 +43,7 @@ run_with_heartbeat() {
 }
 
 require_go() {
-  command -v go >/dev/null 2>&1 || die "Go is not on PATH. Install Go >= 1.24 (https://go.dev/dl or your distribution's golang package) and run this script again; it builds OpenTofu and the OpenStack provider from their Go modules."
+  command -v go >/dev/null 2>&1 || die "Go is not on PATH. Install Go >= 1.26.6 (OpenTofu $OPENTOFU_VERSION needs it; https://go.dev/dl) and run this script again: it builds OpenTofu and the OpenStack provider from their Go modules."
 }
 
 mkdir -p "$bin_dir" "$mirror_dir"
