@@ -6,6 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
 bash scripts/install-system-packages.sh
+bash scripts/install-scanners.sh
 
 echo "[test] building the package (tsc, type-checks everything)" >&2
 npm run --silent build
