@@ -131,6 +131,13 @@ export interface SparkClusterProps {
    * @default false
    */
   readonly enableRestSubmission?: boolean;
+  /**
+   * Encrypt Spark RPC between daemons, drivers and executors with AES-GCM
+   * (`spark.network.crypto.*`, authenticated by the cluster's secret). The legacy default
+   * cipher, AES-CTR, is unauthenticated (CVE-2025-55039), so GCM is set explicitly.
+   * @default true
+   */
+  readonly rpcEncryption?: boolean;
   /** @default UserDataChangePolicy.IGNORE */
   readonly userDataPolicy?: UserDataChangePolicy;
   /** Deliver user data on a config drive. @default true */
@@ -191,6 +198,14 @@ export class SparkCluster extends Construct {
     const where = this.node.path;
     this.clusterName = validateName(where, 'name', props.name ?? id);
     this.sparkVersion = props.sparkVersion ?? SparkVersion.V3_5_7;
+    if ((props.rpcEncryption ?? true) && !this.sparkVersion.supportsGcmRpcEncryption) {
+      throw invalid(
+        where,
+        `Spark ${this.sparkVersion.version} has no AES-GCM RPC encryption (it came in 3.5.2)`,
+        this.sparkVersion.version,
+        'Use Spark 3.5.2 or newer, or set rpcEncryption: false.',
+      );
+    }
     validateMetadata(where, props.metadata);
     this.checkSparkConf(props.sparkConf ?? {});
 
@@ -413,6 +428,13 @@ export class SparkCluster extends Construct {
       'spark.master.rest.enabled': String(this.props.enableRestSubmission ?? false),
       'spark.master.rest.port': String(MASTER_REST_PORT),
     };
+    if (this.props.rpcEncryption ?? true) {
+      Object.assign(conf, {
+        'spark.network.crypto.enabled': 'true',
+        'spark.network.crypto.cipher': 'AES/GCM/NoPadding',
+        'spark.network.crypto.authEngineVersion': '2',
+      });
+    }
     if (this.pools.size > 0) {
       const executor = this.executorDefaults;
       conf['spark.executor.cores'] = String(executor.executorCores);

@@ -5,7 +5,15 @@ import * as path from 'path';
 import { ComputeInstanceV2 } from '../.gen/providers/openstack/compute-instance-v2';
 import { NetworkingPortV2 } from '../.gen/providers/openstack/networking-port-v2';
 import { OpenstackProvider } from '../.gen/providers/openstack/provider';
-import { estimateUserDataBytes, Peer, SparkCluster, SparkContainer, SparkNetwork, UserDataChangePolicy } from '../lib';
+import {
+  estimateUserDataBytes,
+  Peer,
+  SparkCluster,
+  SparkContainer,
+  SparkNetwork,
+  SparkVersion,
+  UserDataChangePolicy,
+} from '../lib';
 import { clusterProps, clusterWithWorkers, EXTERNAL, newStack, resourcesOf, XLARGE } from './support/fixtures';
 import { cloudInitSchema, filesOf, fillTemplate, userDataOf } from './support/user-data';
 
@@ -160,6 +168,22 @@ describe('SparkCluster', () => {
           /spark\.authenticate\.secret \$\{sensitive\(terraform_data\.analytics_AuthSecret_Value_\w+\.output\["secret"\]\)\}\n/,
         );
       }
+    });
+
+    it('encrypts RPC with AES-GCM by default, and not when switched off', () => {
+      const on = clusterWithWorkers(1).cluster.sparkDefaults();
+      expect(on).toMatchObject({
+        'spark.network.crypto.enabled': 'true',
+        'spark.network.crypto.cipher': 'AES/GCM/NoPadding',
+        'spark.network.crypto.authEngineVersion': '2',
+      });
+      const off = clusterWithWorkers(1, { rpcEncryption: false }).cluster.sparkDefaults();
+      expect(off['spark.network.crypto.enabled']).toBeUndefined();
+      expect(() =>
+        clusterWithWorkers(1, { sparkVersion: SparkVersion.of('3.5.1', { sha512: 'ab'.repeat(64) }) }),
+      ).toThrow(
+        'analytics: Spark 3.5.1 has no AES-GCM RPC encryption (it came in 3.5.2), got "3.5.1". Use Spark 3.5.2 or newer, or set rpcEncryption: false.',
+      );
     });
 
     it('configures S3A against the cloud endpoint with the EC2 credential, and event logs in Swift', () => {
