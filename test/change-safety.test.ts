@@ -23,20 +23,20 @@ function cluster({ count = 3, props = {}, extraPool = false, protectVolumes = fa
 
 const worker = (type: string, what: string, key: string) => `${type}.analytics_Workers_general_${what}["${key}"]`;
 
+/** Everything one worker of the pool consists of (server, port, volume, attachment), sorted by address. */
+const workerResources = (...keys: string[]) =>
+  [
+    ['openstack_blockstorage_volume_v3', 'Volumes'],
+    ['openstack_compute_instance_v2', 'Servers'],
+    ['openstack_compute_volume_attach_v2', 'VolumeAttachments'],
+    ['openstack_networking_port_v2', 'Ports'],
+  ].flatMap(([type, what]) => keys.map((key) => worker(type, what, key)));
+
 describe('change safety (real plans against a state made without a cloud)', () => {
   it('scaling a pool 3 -> 5 creates two workers with their ports and volumes, and touches nothing else', () => {
     const { byAction, review } = planChange(cluster({ count: 3 }).stack, cluster({ count: 5 }).stack);
     expect(byAction).toEqual({
-      create: [
-        worker('openstack_blockstorage_volume_v3', 'Volumes', 'general-4'),
-        worker('openstack_blockstorage_volume_v3', 'Volumes', 'general-5'),
-        worker('openstack_compute_instance_v2', 'Servers', 'general-4'),
-        worker('openstack_compute_instance_v2', 'Servers', 'general-5'),
-        worker('openstack_compute_volume_attach_v2', 'VolumeAttachments', 'general-4'),
-        worker('openstack_compute_volume_attach_v2', 'VolumeAttachments', 'general-5'),
-        worker('openstack_networking_port_v2', 'Ports', 'general-4'),
-        worker('openstack_networking_port_v2', 'Ports', 'general-5'),
-      ],
+      create: workerResources('general-4', 'general-5'),
     });
     expect(review.findings).toEqual([]);
     const markdown = renderMarkdown(review);
@@ -51,16 +51,7 @@ describe('change safety (real plans against a state made without a cloud)', () =
   it('scaling 5 -> 3 destroys only the last two workers, their ports and their scratch volumes, and says so', () => {
     const { byAction, review } = planChange(cluster({ count: 5 }).stack, cluster({ count: 3 }).stack);
     expect(byAction).toEqual({
-      delete: [
-        worker('openstack_blockstorage_volume_v3', 'Volumes', 'general-4'),
-        worker('openstack_blockstorage_volume_v3', 'Volumes', 'general-5'),
-        worker('openstack_compute_instance_v2', 'Servers', 'general-4'),
-        worker('openstack_compute_instance_v2', 'Servers', 'general-5'),
-        worker('openstack_compute_volume_attach_v2', 'VolumeAttachments', 'general-4'),
-        worker('openstack_compute_volume_attach_v2', 'VolumeAttachments', 'general-5'),
-        worker('openstack_networking_port_v2', 'Ports', 'general-4'),
-        worker('openstack_networking_port_v2', 'Ports', 'general-5'),
-      ],
+      delete: workerResources('general-4', 'general-5'),
     });
     expect(review.findings.map((f) => f.category)).toEqual(['destroy', 'destroy', 'destroy', 'destroy']);
   });
