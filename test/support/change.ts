@@ -4,6 +4,7 @@
  * -refresh=false` of the new configuration against it.
  */
 import { LocalBackend, TerraformStack } from 'cdktf';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildOfflineState, localStatePath } from '../../scripts/offline-state';
@@ -24,11 +25,26 @@ export interface PlannedChange {
   readonly byAction: Record<string, string[]>;
 }
 
+// Offline states already built in this test file, by the synthesized configuration they
+// belong to: several tests start from the same "before", and building one takes seconds.
+const statesByConfig = new Map<string, string>();
+
+function offlineStateFile(before: TerraformStack): string {
+  const dir = synthWithLocalState(before);
+  const key = createHash('sha256')
+    .update(fs.readFileSync(path.join(dir, 'cdk.tf.json')))
+    .digest('hex');
+  if (!statesByConfig.has(key)) {
+    buildOfflineState(new Tofu(dir));
+    statesByConfig.set(key, localStatePath(dir));
+  }
+  return statesByConfig.get(key)!;
+}
+
 export function planChange(before: TerraformStack, after: TerraformStack): PlannedChange {
-  const beforeDir = synthWithLocalState(before);
-  buildOfflineState(new Tofu(beforeDir));
+  const state = offlineStateFile(before);
   const afterDir = synthWithLocalState(after);
-  fs.copyFileSync(localStatePath(beforeDir), localStatePath(afterDir));
+  fs.copyFileSync(state, localStatePath(afterDir));
   const plan = new Tofu(afterDir).plan(['-refresh=false']);
   const config = JSON.parse(fs.readFileSync(path.join(afterDir, 'cdk.tf.json'), 'utf8'));
   const byAction: Record<string, string[]> = {};
