@@ -101,6 +101,14 @@ function readAsset(name: string): string {
   return fs.readFileSync(path.join(__dirname, 'assets', name), 'utf8');
 }
 
+/** A systemd unit from the assets, with the shared sandboxing options in its [Service] section. */
+function renderUnit(name: string): string {
+  const hardening = readAsset('hardening.conf');
+  const unit = readAsset(name);
+  if (!unit.includes('\n[Service]\n')) throw new Error(`${name} has no [Service] section`);
+  return unit.replace('\n[Service]\n', `\n[Service]\n${hardening}`);
+}
+
 /** `key value` lines, sorted, as spark-defaults.conf wants them. */
 export function renderSparkDefaults(conf: Readonly<Record<string, string>>): string {
   return (
@@ -170,11 +178,11 @@ export class SparkBootstrap {
         SPARK_MASTER_WEBUI_PORT: MASTER_UI_PORT,
       }),
     });
-    config.addFile({ path: '/etc/systemd/system/spark-master.service', content: readAsset('spark-master.service') });
+    config.addFile({ path: '/etc/systemd/system/spark-master.service', content: renderUnit('spark-master.service') });
     if (options.historyServer) {
       config.addFile({
         path: '/etc/systemd/system/spark-history.service',
-        content: readAsset('spark-history.service'),
+        content: renderUnit('spark-history.service'),
       });
     }
     return config;
@@ -199,7 +207,7 @@ export class SparkBootstrap {
       path: `${NODE_PATHS.confDir}/worker.env`,
       content: renderEnvFile({ SPARK_MASTER_HOST: this.props.masterIp, SPARK_MASTER_PORT: MASTER_PORT }) + '\n',
     });
-    config.addFile({ path: '/etc/systemd/system/spark-worker.service', content: readAsset('spark-worker.service') });
+    config.addFile({ path: '/etc/systemd/system/spark-worker.service', content: renderUnit('spark-worker.service') });
     config.addFile({ path: NODE_PATHS.waitForPort, permissions: '0755', content: readAsset('wait-for-port.sh') });
     return config;
   }

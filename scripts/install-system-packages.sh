@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real: shellcheck (lints every shell
 # script and user-data fragment) and cloud-init (checks rendered user data against its own
-# schema). Idempotent; needs root (or sudo) only when one is missing.
+# schema) and systemd-analyze (scores the units' sandboxing offline). Idempotent; needs root
+# (or sudo) only when one is missing.
 set -euo pipefail
 
 # command -> Debian package
 declare -A wanted=(
   [shellcheck]=shellcheck
   [cloud-init]=cloud-init
+  [systemd-analyze]=systemd
 )
 
 missing=()

@@ -1,4 +1,6 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { estimateUserDataBytes, Flavor, sizeWorker, SparkBootstrap, SparkVersion } from '../lib';
 import { cloudInitSchema, filesOf, shellcheck } from './support/user-data';
@@ -97,6 +99,38 @@ describe('SparkBootstrap', () => {
           sparkMirrorUrl: "https://x/'$(reboot)'",
         }),
     ).toThrow(/sparkMirrorUrl must be an http\(s\) URL without spaces or quotes/);
+  });
+
+  it('sandboxes every Spark unit: systemd-analyze rates its exposure OK, against UNSAFE without', () => {
+    const exposure = (unit: string, text: string) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unit-'));
+      try {
+        fs.writeFileSync(path.join(dir, unit), text);
+        const result = spawnSync('systemd-analyze', ['security', '--offline=true', path.join(dir, unit)], {
+          encoding: 'utf8',
+        });
+        if (result.error)
+          throw new Error(
+            `systemd-analyze is not installed: run scripts/install-system-packages.sh (${result.error.message})`,
+          );
+        const m = /Overall exposure level for \S+: ([\d.]+)/.exec(result.stdout);
+        if (!m) throw new Error(`no exposure level in:\n${result.stdout}${result.stderr}`);
+        return Number(m[1]);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const assets = path.join(__dirname, '..', 'lib', 'assets');
+    const units = { ...filesOf(master), ...filesOf(worker) };
+    for (const unit of ['spark-master.service', 'spark-history.service', 'spark-worker.service']) {
+      const rendered = units[`/etc/systemd/system/${unit}`].content;
+      expect(rendered).toContain('ProtectSystem=strict\nReadWritePaths=/var/lib/spark /var/log/spark\n');
+      expect({ unit, exposure: exposure(unit, rendered) <= 3.5 }).toEqual({ unit, exposure: true });
+      expect({ unit, unhardened: exposure(unit, fs.readFileSync(path.join(assets, unit), 'utf8')) > 8 }).toEqual({
+        unit,
+        unhardened: true,
+      });
+    }
   });
 
   it("stays far under Nova's 64 KiB user-data limit", () => {
