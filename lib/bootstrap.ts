@@ -110,7 +110,7 @@ function renderUnit(name: string): string {
 }
 
 /** `key value` lines, sorted, as spark-defaults.conf wants them. */
-export function renderSparkDefaults(conf: Readonly<Record<string, string>>): string {
+function renderSparkDefaults(conf: Readonly<Record<string, string>>): string {
   return (
     Object.keys(conf)
       .sort()

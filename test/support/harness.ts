@@ -21,8 +21,3 @@ export function synthStackDir(stack: TerraformStack): string {
 export function tofuFor(stack: TerraformStack): Tofu {
   return new Tofu(synthStackDir(stack));
 }
-
-/** Resource changes of a plan, keyed by address, for assertions. */
-export function actionsByAddress(plan: ReturnType<Tofu['plan']>): Record<string, string[]> {
-  return Object.fromEntries((plan.resource_changes ?? []).map((rc) => [rc.address, rc.change.actions]));
-}
