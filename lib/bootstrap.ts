@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { CloudConfig } from './cloud-config';
+import { checkCaCertificate, CloudConfig } from './cloud-config';
 import { WorkerSizing } from './executor-sizing';
 import { invalid } from './private/errors';
 import { shellQuote } from './private/shell';
@@ -66,6 +66,11 @@ export interface SparkBootstrapProps {
   readonly javaPackage?: string;
   /** The master's fixed address. */
   readonly masterIp: string;
+  /**
+   * PEM certificates of private CAs every node trusts, system-wide and in Java.
+   * @default - the image's trust store only
+   */
+  readonly trustedCaCertificates?: readonly string[];
 }
 
 /** Options every node's user data takes. */
@@ -162,6 +167,8 @@ export class SparkBootstrap {
         'Use a name such as openjdk-17-jre-headless.',
       );
     }
+    for (const pem of props.trustedCaCertificates ?? [])
+      checkCaCertificate('SparkBootstrap: trustedCaCertificates', pem);
     this.sparkVersion = props.sparkVersion;
     this.tarballUrl = `${mirror}/${props.sparkVersion.mirrorPath}`;
   }
@@ -235,6 +242,7 @@ export class SparkBootstrap {
     sparkDefaults: Readonly<Record<string, string>>,
   ): CloudConfig {
     const config = new CloudConfig();
+    for (const pem of this.props.trustedCaCertificates ?? []) config.addTrustedCaCertificate(pem);
     config.addSystemUser({ name: 'spark', homedir: '/var/lib/spark' });
     const jars = this.sparkVersion.s3aJars.map((jar) => `${jar.path}=${jar.sha256}`).join(' ');
     config.addFile({

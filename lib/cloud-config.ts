@@ -1,6 +1,22 @@
 import { stringify } from 'yaml';
 import { invalid } from './private/errors';
 
+const PEM_CERTIFICATE = /^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----$/;
+
+/** One PEM certificate, trimmed and newline-terminated; anything else is a SparkConfigError. */
+export function checkCaCertificate(where: string, pem: string): string {
+  const text = pem.trim();
+  if (!PEM_CERTIFICATE.test(text)) {
+    throw invalid(
+      where,
+      'a trusted CA must be one PEM certificate (BEGIN CERTIFICATE ... END CERTIFICATE)',
+      text.slice(0, 40),
+      'Pass the text of the CA certificate file, e.g. readFileSync("ca.pem", "utf8").',
+    );
+  }
+  return text + '\n';
+}
+
 /** A file cloud-init writes (its `write_files` module). */
 export interface CloudConfigFile {
   /** Absolute path on the server. */
@@ -57,6 +73,7 @@ export class CloudConfig {
   private readonly files = new Map<string, CloudConfigFile>();
   private readonly commands: (string | string[])[] = [];
   private readonly users = new Map<string, CloudConfigSystemUser>();
+  private readonly caCertificates: string[] = [];
 
   constructor(private readonly options: CloudConfigOptions = {}) {}
 
@@ -105,6 +122,15 @@ export class CloudConfig {
     return this;
   }
 
+  /**
+   * Adds a PEM certificate to the system's trusted CAs (cloud-init's `ca_certs`), before any
+   * command runs. On Debian and Ubuntu, Java's trust store follows the system's.
+   */
+  addTrustedCaCertificate(pem: string): this {
+    this.caCertificates.push(checkCaCertificate('CloudConfig', pem));
+    return this;
+  }
+
   /** Creates a system user and its group, with no login shell and no password. */
   addSystemUser(user: CloudConfigSystemUser): this {
     if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user.name)) {
@@ -132,6 +158,9 @@ export class CloudConfig {
           lock_passwd: true,
         })),
       ];
+    }
+    if (this.caCertificates.length > 0) {
+      doc.ca_certs = { trusted: this.caCertificates };
     }
     if (this.packages.size > 0) {
       doc.package_update = true;

@@ -132,9 +132,11 @@ export interface SparkClusterProps {
    */
   readonly enableRestSubmission?: boolean;
   /**
-   * Encrypt Spark RPC between daemons, drivers and executors with AES-GCM
-   * (`spark.network.crypto.*`, authenticated by the cluster's secret). The legacy default
-   * cipher, AES-CTR, is unauthenticated (CVE-2025-55039), so GCM is set explicitly.
+   * Encrypt Spark RPC between daemons, drivers and executors (`spark.network.crypto.*`, keys
+   * agreed through the cluster's secret with auth engine version 2). The cipher is Spark's
+   * default, AES-CTR, which does not authenticate the ciphertext (CVE-2025-55039): the GCM
+   * option drops every RPC message after the first on a connection in every pinned release
+   * (SPARK-56227), so workers never register. SECURITY.md has the consequences.
    * @default true
    */
   readonly rpcEncryption?: boolean;
@@ -148,6 +150,12 @@ export interface SparkClusterProps {
   readonly mavenRepositoryUrl?: string;
   /** @default 'openjdk-17-jre-headless' */
   readonly javaPackage?: string;
+  /**
+   * PEM certificates of private CAs that every server trusts, system-wide and in Java: for an
+   * object store, mirror or Maven repository whose TLS certificate an internal CA signed.
+   * @default - the image's trust store only
+   */
+  readonly trustedCaCertificates?: readonly string[];
   /** Metadata on every server. @default - only the library's spark:* keys */
   readonly metadata?: Readonly<Record<string, string>>;
 }
@@ -198,14 +206,6 @@ export class SparkCluster extends Construct {
     const where = this.node.path;
     this.clusterName = validateName(where, 'name', props.name ?? id);
     this.sparkVersion = props.sparkVersion ?? SparkVersion.V3_5_7;
-    if ((props.rpcEncryption ?? true) && !this.sparkVersion.supportsGcmRpcEncryption) {
-      throw invalid(
-        where,
-        `Spark ${this.sparkVersion.version} has no AES-GCM RPC encryption (it came in 3.5.2)`,
-        this.sparkVersion.version,
-        'Use Spark 3.5.2 or newer, or set rpcEncryption: false.',
-      );
-    }
     validateMetadata(where, props.metadata);
     this.checkSparkConf(props.sparkConf ?? {});
 
@@ -282,6 +282,7 @@ export class SparkCluster extends Construct {
       mavenRepositoryUrl: props.mavenRepositoryUrl,
       javaPackage: props.javaPackage,
       masterIp: this.network.masterIp,
+      trustedCaCertificates: props.trustedCaCertificates,
     });
 
     const userDataPolicy = props.userDataPolicy ?? UserDataChangePolicy.IGNORE;
@@ -431,7 +432,6 @@ export class SparkCluster extends Construct {
     if (this.props.rpcEncryption ?? true) {
       Object.assign(conf, {
         'spark.network.crypto.enabled': 'true',
-        'spark.network.crypto.cipher': 'AES/GCM/NoPadding',
         'spark.network.crypto.authEngineVersion': '2',
       });
     }

@@ -174,12 +174,6 @@ export class SparkVersion {
     return Number(this.version.split('.')[0]);
   }
 
-  /** Whether this release can encrypt RPC with AES-GCM (SPARK-47172: 3.5.2 and later). */
-  get supportsGcmRpcEncryption(): boolean {
-    const [major, minor, patch] = this.version.split('.').map(Number);
-    return major > 3 || (major === 3 && (minor > 5 || (minor === 5 && patch >= 2)));
-  }
-
   /** The tarball's path under a mirror laid out like the Apache archive. */
   get mirrorPath(): string {
     return `spark-${this.version}/${this.tarballName}`;

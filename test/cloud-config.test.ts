@@ -67,6 +67,39 @@ describe('CloudConfig', () => {
   });
 });
 
+describe('CloudConfig trusted CAs', () => {
+  // Text in the shape of a PEM certificate (not a real one): the library checks the shape;
+  // the end-to-end test has every node trust a real CA and talk TLS to Swift through it.
+  const PEM = [
+    '-----BEGIN CERTIFICATE-----',
+    'MIIBfzCCASWgAwIBAgIUYqSU7zF7ZV0Jb9hy2Q9mG8oJ8D4wCgYIKoZIzj0EAwIw',
+    'FTETMBEGA1UEAwwKdGVzdCBDQSAxMB4XDTI2MTEyNDA5MDAwMFoXDTI2MTEyNjA5',
+    'MDAwMFowFTETMBEGA1UEAwwKdGVzdCBDQSAxMFkwEwYHKoZIzj0CAQYIKoZIzj0D',
+    'AQcDQgAE2kq0n8o7c8lJw1Z2W2u5mM0x2cQf3yJ8u9cYvKq8Q1nUeYk4u2p1c8sB',
+    'Xk7oVQ1eYJm0nB3o3j4QdU7d8mWcUqNTMFEwHQYDVR0OBBYEFBq5aJ0oJmV1c3Jr',
+    '-----END CERTIFICATE-----',
+  ].join('\n');
+
+  it('renders ca_certs that cloud-init accepts, before any command', () => {
+    const text = new CloudConfig()
+      .addTrustedCaCertificate(PEM + '\n\n')
+      .addCommands(['true'])
+      .render();
+    expect(parse(text).ca_certs).toEqual({ trusted: [PEM + '\n'] });
+    const result = cloudInitSchema(text);
+    expect(result.output).toContain('Valid cloud-config');
+    expect(result.ok).toBe(true);
+  });
+
+  it('refuses anything but one PEM certificate', () => {
+    for (const bad of ['', 'not a cert', PEM.replace('CERTIFICATE-----', 'PRIVATE KEY-----'), `${PEM}\n${PEM}`]) {
+      expect(() => new CloudConfig().addTrustedCaCertificate(bad)).toThrow(
+        'CloudConfig: a trusted CA must be one PEM certificate (BEGIN CERTIFICATE ... END CERTIFICATE)',
+      );
+    }
+  });
+});
+
 describe('escapeTerraformTemplate', () => {
   it('doubles literal ${ and %{ and leaves cdktf tokens alone', () => {
     expect(escapeTerraformTemplate('a ${HOME} %{x} ${TfToken[TOKEN.7]} $$ $x')).toBe(
