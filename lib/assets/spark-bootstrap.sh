@@ -34,14 +34,35 @@ fetch() {
     --connect-timeout 20 --output "$2.part" "$1" && mv "$2.part" "$2"
 }
 
+# Runs in the background while Spark downloads; the image's Java is used when it has one.
 install_java() {
-  if command -v java >/dev/null 2>&1; then
-    return 0
+  phase_start java
+  if ! command -v java >/dev/null 2>&1; then
+    # unattended-upgrades may hold the dpkg lock on first boot: wait for it instead of failing.
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+      --no-install-recommends "$JAVA_PACKAGE" >/dev/null
   fi
-  # unattended-upgrades may hold the dpkg lock on first boot: wait for it instead of failing.
-  apt-get -o DPkg::Lock::Timeout=600 update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
-    --no-install-recommends "$JAVA_PACKAGE" >/dev/null
+  phase_end java
+}
+
+# Fetches the S3A jars into the cache and checks them; runs in the background while the
+# tarball downloads and unpacks. Jars already in the cache with the right digest are kept.
+fetch_jars() {
+  local entry jar sha file
+  phase_start jars
+  for entry in $SPARK_JARS; do
+    jar=${entry%=*}
+    sha=${entry#*=}
+    file=$cache_dir/${jar##*/}
+    printf '%s  %s\n' "$sha" "$file" | sha256sum --check --status 2>/dev/null && continue
+    fetch "$MAVEN_REPOSITORY/$jar" "$file" || fail "could not download $MAVEN_REPOSITORY/$jar"
+    printf '%s  %s\n' "$sha" "$file" | sha256sum --check --status || {
+      rm -f "$file"
+      fail "SHA-256 of $jar does not match the pinned checksum"
+    }
+  done
+  phase_end jars
 }
 
 install_spark() {
@@ -49,12 +70,15 @@ install_spark() {
     log "Spark $SPARK_VERSION already installed in $install_dir"
     return 0
   fi
-  local tarball=$cache_dir/$SPARK_DIST.tgz
+  local tarball=$cache_dir/$SPARK_DIST.tgz jars_pid entry jar
+  fetch_jars &
+  jars_pid=$!
   phase_start download
   [ -f "$tarball" ] || fetch "$SPARK_TARBALL_URL" "$tarball" || fail "could not download $SPARK_TARBALL_URL"
   phase_end download
   if ! printf '%s  %s\n' "$SPARK_SHA512" "$tarball" | sha512sum --check --status; then
     rm -f "$tarball"
+    wait "$jars_pid" || true
     fail "SHA-512 of $SPARK_TARBALL_URL does not match the pinned checksum; refusing to install it"
   fi
   phase_start unpack
@@ -64,16 +88,11 @@ install_spark() {
   rm -rf "$install_dir"
   mv "$install_dir.tmp" "$install_dir"
   phase_end unpack
-  local entry jar sha
-  phase_start jars
+  wait "$jars_pid" || fail "could not fetch the S3A jars"
   for entry in $SPARK_JARS; do
     jar=${entry%=*}
-    sha=${entry#*=}
-    fetch "$MAVEN_REPOSITORY/$jar" "$install_dir/jars/${jar##*/}" || fail "could not download $MAVEN_REPOSITORY/$jar"
-    printf '%s  %s\n' "$sha" "$install_dir/jars/${jar##*/}" | sha256sum --check --status ||
-      fail "SHA-256 of $jar does not match the pinned checksum"
+    mv "$cache_dir/${jar##*/}" "$install_dir/jars/"
   done
-  phase_end jars
   touch "$install_dir/.verified"
   rm -f "$tarball"
 }
@@ -113,12 +132,17 @@ write_node_env() {
   local ip
   ip=$(ip -4 route get "$SPARK_MASTER_HOST" 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')
   [ -n "$ip" ] || fail "no route to the master at $SPARK_MASTER_HOST"
-  printf 'SPARK_LOCAL_IP=%s\n' "$ip" >"$ROOT/etc/spark/conf/spark-env.node.sh"
+  # Advertise the address, not the hostname: other nodes may have no DNS name for this one.
+  printf 'SPARK_LOCAL_IP=%s\nSPARK_LOCAL_HOSTNAME=%s\n' "$ip" "$ip" >"$ROOT/etc/spark/conf/spark-env.node.sh"
+  # The JVM looks up its own hostname (Hadoop's metrics, Spark's defaults); where the
+  # subnet's DNS does not know it, every lookup would wait for a resolver timeout.
+  local name
+  name=$(hostname)
+  getent hosts "$name" >/dev/null 2>&1 || printf '%s %s\n' "$ip" "$name" >>"$ROOT/etc/hosts"
 }
 
 main() {
   log "bootstrapping Spark $SPARK_VERSION as $SPARK_ROLE"
-  phase_start java
   install_java &
   local java_pid=$!
   install_spark
@@ -126,8 +150,12 @@ main() {
   mount_local_volume
   phase_end volume
   wait "$java_pid" || fail "could not install $JAVA_PACKAGE"
-  phase_end java
   ln -sfn "$install_dir" "$ROOT/opt/spark"
+  # spark-submit, pyspark and spark-shell run on the node read the cluster's configuration.
+  if [ ! -L "$install_dir/conf" ]; then
+    rm -rf "$install_dir/conf"
+    ln -s /etc/spark/conf "$install_dir/conf"
+  fi
   mkdir -p "$ROOT/var/lib/spark/work" "$ROOT/var/lib/spark/local" "$ROOT/var/log/spark"
   chown spark:spark "$ROOT/var/lib/spark" "$ROOT/var/lib/spark/work" "$ROOT/var/lib/spark/local" "$ROOT/var/log/spark"
   write_node_env
