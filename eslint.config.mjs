@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.gen/**', 'dist/**', 'cdktf.out/**', '.tools/**', 'node_modules/**', 'coverage/**'] },
+  { ignores: ['.gen/**', 'dist/**', 'cdktf.out/**', '.tools/**', 'node_modules/**', 'coverage/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

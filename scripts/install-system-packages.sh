@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real: shellcheck (lints every shell
-# script and user-data fragment) and cloud-init (checks rendered user data against its own
-# schema) and systemd-analyze (scores the units' sandboxing offline). Idempotent; needs root
-# (or sudo) only when one is missing.
+# script and user-data fragment), cloud-init (checks rendered user data against its own
+# schema, and runs it in the end-to-end test), systemd-analyze (scores the units' sandboxing
+# offline), and for the end-to-end test: systemd-nspawn (boots each test host), OpenStack
+# Swift with s3api and memcached (the object store), a JRE for Spark, curl and iproute2. Idempotent; needs
+# root (or sudo) only when one is missing.
 set -euo pipefail
 
 # command -> Debian package
@@ -10,6 +12,18 @@ declare -A wanted=(
   [shellcheck]=shellcheck
   [cloud-init]=cloud-init
   [systemd-analyze]=systemd
+  [systemd-nspawn]=systemd-container
+  [swift-proxy-server]=swift-proxy
+  [swift-account-server]=swift-account
+  [swift-container-server]=swift-container
+  [swift-object-server]=swift-object
+  [swift]=python3-swiftclient
+  [java]=openjdk-17-jre-headless
+  [curl]=curl
+  [memcached]=memcached
+  [openssl]=openssl
+  [ip]=iproute2
+  [python3]=python3
 )
 
 missing=()

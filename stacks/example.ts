@@ -1,7 +1,7 @@
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { OpenstackProvider } from '../.gen/providers/openstack/provider';
-import { Flavor, SparkCluster, SparkVersion } from '../lib';
+import { Flavor, SparkCluster } from '../lib';
 import { ExampleSettings, exampleSettings } from './settings';
 
 /** Outputs every example stack emits for its cluster. */
@@ -38,7 +38,10 @@ export class ExampleStack extends TerraformStack {
       keyPair: settings.keyPair,
       externalNetwork: settings.externalNetwork,
       dnsNameservers: ['9.9.9.9', '1.1.1.1'],
-      sparkVersion: SparkVersion.V3_5_7,
+      sparkVersion: settings.sparkVersion,
+      sparkMirrorUrl: settings.sparkMirrorUrl,
+      mavenRepositoryUrl: settings.mavenRepositoryUrl,
+      trustedCaCertificates: settings.trustedCaCertificates,
       master: { flavor: Flavor.of({ name: 'm1.large', vcpus: 4, ramMiB: 8192 }), floatingIp: true },
       access: { sshFrom: [settings.adminCidr], webUiFrom: [settings.adminCidr] },
       objectStorage: { s3Endpoint: settings.s3Endpoint },

@@ -1,10 +1,12 @@
 import { readFileSync } from 'fs';
-import { ExternalNetwork, Image, KeyPair } from '../lib';
+import { ExternalNetwork, Image, KeyPair, SparkVersion } from '../lib';
 
 /**
  * Cloud-specific values of the example stacks, from environment variables. The defaults
  * let `tofu plan` run with no cloud; to deploy, set at least SPARK_EXTERNAL_NETWORK_ID,
- * SPARK_SSH_PUBLIC_KEY_FILE, SPARK_ADMIN_CIDR and SPARK_S3_ENDPOINT for your cloud.
+ * SPARK_SSH_PUBLIC_KEY_FILE, SPARK_ADMIN_CIDR and SPARK_S3_ENDPOINT for your cloud. Clouds
+ * without Internet access set SPARK_MIRROR_URL and SPARK_MAVEN_REPOSITORY_URL (the
+ * end-to-end test does, with its own mirror).
  */
 export interface ExampleSettings {
   readonly externalNetwork: ExternalNetwork;
@@ -14,6 +16,14 @@ export interface ExampleSettings {
   readonly adminCidr: string;
   /** The cloud's S3 API (Swift s3api or Ceph RGW). */
   readonly s3Endpoint: string;
+  /** Spark 3.5.7, or the same release rebuilt by you (SPARK_TARBALL_SHA512 names its checksum). */
+  readonly sparkVersion: SparkVersion;
+  /** A mirror laid out like the Apache archive (SPARK_MIRROR_URL); the archive by default. */
+  readonly sparkMirrorUrl?: string;
+  /** A Maven repository for the S3A jars (SPARK_MAVEN_REPOSITORY_URL); Maven Central by default. */
+  readonly mavenRepositoryUrl?: string;
+  /** Private CAs the servers trust, from the PEM file SPARK_CA_CERT_FILE names. */
+  readonly trustedCaCertificates?: string[];
 }
 
 // A public key whose private half was discarded when it was made: nobody can log in with it.
@@ -31,5 +41,11 @@ export function exampleSettings(env: NodeJS.ProcessEnv = process.env): ExampleSe
     keyPair: KeyPair.fromPublicKey(keyFile ? readFileSync(keyFile, 'utf8') : PLACEHOLDER_PUBLIC_KEY),
     adminCidr: env.SPARK_ADMIN_CIDR ?? '203.0.113.0/24',
     s3Endpoint: env.SPARK_S3_ENDPOINT ?? 'https://object.example.com',
+    sparkVersion: env.SPARK_TARBALL_SHA512
+      ? SparkVersion.of(SparkVersion.V3_5_7.version, { sha512: env.SPARK_TARBALL_SHA512 })
+      : SparkVersion.V3_5_7,
+    sparkMirrorUrl: env.SPARK_MIRROR_URL || undefined,
+    mavenRepositoryUrl: env.SPARK_MAVEN_REPOSITORY_URL || undefined,
+    trustedCaCertificates: env.SPARK_CA_CERT_FILE ? [readFileSync(env.SPARK_CA_CERT_FILE, 'utf8')] : undefined,
   };
 }

@@ -1,0 +1,112 @@
+/**
+ * Helpers of the end-to-end test: the scripts under scripts/e2e that make hosts, the
+ * object store and the Spark distribution, and small waits and HTTP reads bounded in time.
+ */
+import { execFileSync, spawn, spawnSync } from 'child_process';
+import * as http from 'http';
+import * as path from 'path';
+import { REPO_ROOT } from '../../scripts/tools-env';
+
+const E2E_SCRIPTS = path.join(REPO_ROOT, 'scripts', 'e2e');
+
+/** Runs one of the scripts/e2e scripts; throws with its output when it fails. */
+export function e2eScript(script: string, args: string[], timeoutMs = 600_000): string {
+  const result = spawnSync('bash', [path.join(E2E_SCRIPTS, script), ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.status !== 0) {
+    throw new Error(
+      `scripts/e2e/${script} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}):\n` +
+        `${result.stdout}\n${result.stderr}`.slice(-6000),
+    );
+  }
+  return result.stdout;
+}
+
+/** Output and exit status of a command run inside a test host. */
+export interface HostRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command inside a booted test host (see scripts/e2e/hosts.sh exec). */
+export function inHost(host: string, command: string[], timeoutMs = 300_000): HostRun {
+  const result = spawnSync('bash', [path.join(E2E_SCRIPTS, 'hosts.sh'), 'exec', host, ...command], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Like `inHost`, but throws (with the output) unless the command succeeds. */
+export function inHostOk(host: string, command: string[], timeoutMs = 300_000): string {
+  const run = inHost(host, command, timeoutMs);
+  if (run.status !== 0) {
+    throw new Error(`${host}: ${command.join(' ')} exited ${run.status}:\n${run.stdout}\n${run.stderr}`.slice(-8000));
+  }
+  return run.stdout;
+}
+
+/** The directory holding the root of a test host, as seen from this machine. */
+export function hostRoot(host: string): string {
+  return execFileSync('bash', [path.join(E2E_SCRIPTS, 'hosts.sh'), 'root', host], { encoding: 'utf8' }).trim();
+}
+
+/** GET a URL on a test host and parse JSON; rejects on anything but 200 within 5 s. */
+export function getJson<T>(url: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        if (res.statusCode !== 200) reject(new Error(`GET ${url}: HTTP ${res.statusCode}`));
+        else {
+          try {
+            resolve(JSON.parse(body) as T);
+          } catch {
+            reject(new Error(`GET ${url}: not JSON: ${body.slice(0, 200)}`));
+          }
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer in 5 s`)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Polls `probe` every second until it returns a value other than undefined; fails after
+ * `timeoutMs` with the last error or value seen.
+ */
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; last: ${String(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** A static HTTP server for the mirror directory, on one address of the test subnet. */
+export function startMirror(dir: string, address: string, port: number): () => void {
+  const server = spawn('python3', ['-m', 'http.server', '--bind', address, '--directory', dir, String(port)], {
+    stdio: 'ignore',
+    detached: false,
+  });
+  return () => {
+    server.kill('SIGTERM');
+  };
+}
