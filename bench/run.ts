@@ -296,6 +296,7 @@ function main(): void {
 
 /** A minimal view of what test/e2e/cluster.e2e.ts writes to .cache/e2e/time-to-ready.json. */
 interface TimeToReady {
+  cores?: number;
   totalSeconds: number;
   bootToUserDataSeconds: number;
   hosts: {
@@ -314,11 +315,11 @@ export function timeToReadyReport(file = path.join(REPO_ROOT, '.cache', 'e2e', '
   const t = JSON.parse(fs.readFileSync(file, 'utf8')) as TimeToReady;
   const phases = ['download', 'unpack', 'jars', 'java', 'volume', 'start', 'total'];
   return [
-    `From the first host starting its user data to every worker registered: **${t.totalSeconds} s** ` +
-      `(boot to user data: ${t.bootToUserDataSeconds} s more). Measured by the end-to-end test on this ` +
-      'machine: four hosts booting at once on 2 cores, Spark from a mirror on the same bridge.',
+    `From cloud-init starting on the first host (its init stage, which reads the user data) to every ` +
+      `worker registered: **${t.totalSeconds} s** (boot to cloud-init: ${t.bootToUserDataSeconds} s more). Measured by the end-to-end test on this ` +
+      `machine: four hosts booting at once on ${t.cores ?? "this machine's"} cores, Spark from a mirror on the same bridge.`,
     '',
-    `| Host | user data started (s) | bootstrap started (s) | ${phases.join(' (s) | ')} (s) | bootstrap done (s) |`,
+    `| Host | cloud-init started (s) | bootstrap started (s) | ${phases.join(' (s) | ')} (s) | bootstrap done (s) |`,
     `| --- | ---: | ---: | ${phases.map(() => '---:').join(' | ')} | ---: |`,
     ...t.hosts.map(
       (h) =>

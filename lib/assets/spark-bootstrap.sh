@@ -25,7 +25,12 @@ log() { printf '%s spark-bootstrap: %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "
 declare -A phase_started
 phase_start() { phase_started[$1]=$(date +%s); }
 phase_end() { printf '%s %s\n' "$1" "$(($(date +%s) - phase_started[$1]))" >>"$state_dir/timings"; }
-fail() { log "FAILED: $*"; exit 1; }
+fail() {
+  log "FAILED: $*"
+  exit 1
+}
+# A failure must not leave a download running behind it (it would hold cloud-init's output).
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
 # Downloads $1 to $2 with retries (the metadata service and mirrors are slow when many
 # servers boot at once).
@@ -78,7 +83,6 @@ install_spark() {
   phase_end download
   if ! printf '%s  %s\n' "$SPARK_SHA512" "$tarball" | sha512sum --check --status; then
     rm -f "$tarball"
-    wait "$jars_pid" || true
     fail "SHA-512 of $SPARK_TARBALL_URL does not match the pinned checksum; refusing to install it"
   fi
   phase_start unpack
@@ -138,7 +142,7 @@ write_node_env() {
   # subnet's DNS does not know it, every lookup would wait for a resolver timeout.
   local name
   name=$(hostname)
-  getent hosts "$name" >/dev/null 2>&1 || printf '%s %s\n' "$ip" "$name" >>"$ROOT/etc/hosts"
+  [ -n "$ROOT" ] || getent hosts "$name" >/dev/null 2>&1 || printf '%s %s\n' "$ip" "$name" >>/etc/hosts
 }
 
 main() {

@@ -7,7 +7,8 @@
 # of it, so a failed or interrupted run leaves nothing behind. Hosts reach the subnet and
 # nothing else: no default route, no DNS server.
 #
-#   hosts.sh net-up <gateway-ip>/<prefix>            bridge spe2e0 with the subnet's gateway
+#   hosts.sh net-up <gateway-ip>/<prefix>            bridge spe2e0 with the subnet's gateway, and
+#                                                    the state directory (a tmpfs: seeds, keys)
 #   hosts.sh add <name> <ip>/<prefix>                network namespace spe2e-<name> on the bridge
 #   hosts.sh boot <name> <user-data> <meta-data>     boots the host; its root is $(hosts.sh root <name>)
 #   hosts.sh root <name>                             the host's root directory, as seen from here
@@ -17,9 +18,9 @@ set -euo pipefail
 
 STATE=${E2E_STATE_DIR:-/run/spark-e2e}
 BRIDGE=spe2e0
-# Units of this machine's own services that a cloud server would not run.
+# Units of this machine's own services (and of the test's Swift) that a cloud server would not run.
 IDLE_UNITS=(postgresql.service postgresql@.service apt-daily.timer apt-daily-upgrade.timer
-  man-db.timer e2scrub_all.timer dpkg-db-backup.timer fstrim.timer)
+  man-db.timer e2scrub_all.timer dpkg-db-backup.timer fstrim.timer memcached.service)
 
 die() {
   echo "hosts.sh: $*" >&2
@@ -32,6 +33,7 @@ need_state() {
 }
 
 net_up() {
+  need_state
   ip link show "$BRIDGE" >/dev/null 2>&1 && return 0
   ip link add "$BRIDGE" type bridge
   ip addr add "$1" dev "$BRIDGE"
@@ -61,8 +63,8 @@ seed_host() {
   printf 'datasource_list: [NoCloud]\nnetwork: {config: disabled}\nlocale: C.UTF-8\n' >"$upper/etc/cloud/cloud.cfg.d/99-e2e-host.cfg"
   : >"$upper/etc/machine-id" # a fresh identity per boot, as a new server has
   echo "# no DNS server on the test subnet" >"$upper/etc/resolv.conf"
-  for unit in "${IDLE_UNITS[@]}"; do
-    ln -sf /dev/null "$upper/etc/systemd/system/$unit"
+  for unit in "${IDLE_UNITS[@]}" /lib/systemd/system/swift*.service; do
+    ln -sf /dev/null "$upper/etc/systemd/system/${unit##*/}"
   done
 }
 
@@ -103,17 +105,23 @@ exec_in() {
     /usr/bin/env -i --chdir=/ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
 }
 
+# The pid of a host's systemd-nspawn, if that process is still running (not a reused pid).
+nspawn_pid() {
+  local pid
+  pid=$(cat "$1/nspawn.pid" 2>/dev/null) || return 1
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = systemd-nspawn ] || return 1
+  echo "$pid"
+}
+
 down() {
   local dir pid waited
   for dir in "$STATE"/hosts/*/; do
-    [ -f "$dir/nspawn.pid" ] || continue
-    pid=$(cat "$dir/nspawn.pid")
+    pid=$(nspawn_pid "$dir") || continue
     # SIGTERM asks the host's systemd to power off cleanly.
     kill -TERM "$pid" 2>/dev/null || true
   done
   for dir in "$STATE"/hosts/*/; do
-    [ -f "$dir/nspawn.pid" ] || continue
-    pid=$(cat "$dir/nspawn.pid")
+    pid=$(nspawn_pid "$dir") || continue
     waited=0
     while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 30 ]; do
       sleep 1
@@ -128,7 +136,7 @@ down() {
   local ns
   for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^spe2e-/ { print $1 }'); do
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-    ip netns del "$ns"
+    ip netns del "$ns" || true
   done
   ip link del "$BRIDGE" 2>/dev/null || true
   if mountpoint -q "$STATE" 2>/dev/null; then umount --lazy "$STATE"; fi

@@ -122,8 +122,8 @@ wait_ready() { # <netns> <ip> <state> <account:user> <key> <ca-cert>
     for srv in "${PROCESSES[@]}"; do
       alive "$(cat "$3/run/$srv.pid")" || { echo "[swift] $srv-server exited" >&2; return 1; }
     done
-    if ip netns exec "$1" curl -fsS --cacert "$6" -o /dev/null "https://$2:8080/healthcheck" 2>/dev/null &&
-      ip netns exec "$1" curl -fsS --cacert "$6" -o /dev/null -H "X-Auth-User: $4" -H "X-Auth-Key: $5" \
+    if ip netns exec "$1" curl -fsS --max-time 5 --cacert "$6" -o /dev/null "https://$2:8080/healthcheck" 2>/dev/null &&
+      ip netns exec "$1" curl -fsS --max-time 5 --cacert "$6" -o /dev/null -H "X-Auth-User: $4" -H "X-Auth-Key: $5" \
         "https://$2:8080/auth/v1.0" 2>/dev/null; then
       return 0
     fi

@@ -17,6 +17,7 @@ import { Testing } from 'cdktf';
 import { execFileSync } from 'child_process';
 import { randomBytes, randomUUID } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { SparkVersion } from '../../lib';
 import { REPO_ROOT } from '../../scripts/tools-env';
@@ -25,8 +26,14 @@ import { exampleSettings } from '../../stacks/settings';
 import { filesOf, fillTemplate, userDataOf } from '../support/user-data';
 import { e2eScript, getJson, hostRoot, inHost, inHostOk, startMirror, waitFor } from './support';
 
+/** Downloads, the mirror and the time-to-ready report; kept between runs. */
 const CACHE = process.env.E2E_CACHE ?? path.join(REPO_ROOT, '.cache', 'e2e');
+const MIRROR_DIR = path.join(CACHE, 'mirror');
+/** This run's seeds, keys and Swift data: in hosts.sh's state tmpfs, gone after `down`. */
+const WORK_DIR = path.join(process.env.E2E_STATE_DIR ?? '/run/spark-e2e', 'test');
+const SWIFT_DIR = path.join(WORK_DIR, 'swift');
 const GATEWAY = '10.42.0.1';
+const MIRROR_IP = '10.42.0.2';
 const PREFIX = 24;
 const SWIFT_IP = '10.42.0.200';
 const MIRROR_PORT = 8000;
@@ -34,7 +41,7 @@ const S3 = { account: 'spark', user: 'e2e', key: randomBytes(18).toString('hex')
 const AUTH_SECRET = randomBytes(32).toString('hex');
 const VERSION = SparkVersion.V3_5_7;
 /** A private CA and the object endpoint's certificate, as a cloud with an internal CA has. */
-const TLS_DIR = path.join(CACHE, 'tls');
+const TLS_DIR = path.join(WORK_DIR, 'tls');
 
 interface MasterStatus {
   aliveworkers: number;
@@ -71,8 +78,8 @@ function e2eEnv(sha512: string, caCertFile?: string): NodeJS.ProcessEnv {
   return {
     SPARK_S3_ENDPOINT: `https://${SWIFT_IP}:8080`,
     SPARK_CA_CERT_FILE: caCertFile,
-    SPARK_MIRROR_URL: `http://${GATEWAY}:${MIRROR_PORT}`,
-    SPARK_MAVEN_REPOSITORY_URL: `http://${GATEWAY}:${MIRROR_PORT}/maven`,
+    SPARK_MIRROR_URL: `http://${MIRROR_IP}:${MIRROR_PORT}`,
+    SPARK_MAVEN_REPOSITORY_URL: `http://${MIRROR_IP}:${MIRROR_PORT}/maven`,
     SPARK_TARBALL_SHA512: sha512,
   };
 }
@@ -140,30 +147,29 @@ function diagnostics(): string {
     .join('\n');
 }
 
-let stopMirror = () => {};
 let sha512 = '';
 let userData: { master: string; worker: string };
 let readyAt = 0;
 /** The Swift containers' names, as Terraform would have created them. */
 const containerNames = { data: '', events: '' };
+/** Each host's instance-id, as Nova's metadata would give it. */
+const instanceIds = new Map<string, string>();
 
-beforeAll(async () => {
-  // The distribution and the S3A jars, on a mirror laid out like the Apache archive.
-  const mirrorDir = path.join(CACHE, 'mirror');
-  const jarArgs = VERSION.s3aJars.map((j) => `${j.path}=${j.sha256}`);
-  sha512 = e2eScript('spark-dist.sh', [VERSION.version, mirrorDir, ...jarArgs], 1_800_000)
-    .trim()
-    .split('\n')
-    .pop()!;
-  expect(sha512).toMatch(/^[0-9a-f]{128}$/);
+type SynthesizedConfig = {
+  resource: {
+    openstack_objectstorage_container_v1: Record<string, { name: string }>;
+    openstack_objectstorage_object_v1: Record<string, { container_name: string; name: string; content: string }>;
+  };
+};
 
-  // The same example stack, synthesized with the tarball's real checksum and trusting the CA.
-  fs.rmSync(TLS_DIR, { recursive: true, force: true });
+/** Synthesizes the example against this test's services; returns its config and a resolver. */
+function synthesizeExample(): { config: SynthesizedConfig; resolve: (expression: string) => string } {
   e2eScript('test-ca.sh', [TLS_DIR, SWIFT_IP]);
   const settings = exampleSettings(e2eEnv(sha512, path.join(TLS_DIR, 'ca.pem')));
   const synthesized = Testing.synth(new ExampleStack(Testing.app(), 'example', settings));
-  const config = JSON.parse(synthesized);
-  const containers = config.resource.openstack_objectstorage_container_v1 as Record<string, { name: string }>;
+  const config = JSON.parse(synthesized) as SynthesizedConfig;
+  const containers = config.resource.openstack_objectstorage_container_v1;
+  // Values Terraform would fill in, chosen by this test.
   const resolve = (expression: string): string => {
     if (expression.includes('terraform_data') && expression.includes('secret')) return AUTH_SECRET;
     if (expression.includes('ec2_credential') && expression.endsWith('.access')) return `${S3.account}:${S3.user}`;
@@ -182,50 +188,61 @@ beforeAll(async () => {
   const env = filesOf(userData.worker)['/etc/spark-bootstrap/bootstrap.env'].content;
   expect(env).toContain(`SPARK_MASTER_HOST=${masterIp}\n`);
   expect(env).toContain(`SPARK_SHA512=${sha512}\n`);
+  return { config, resolve };
+}
 
-  // The subnet: the gateway (mirror), the object store, the cluster's servers.
-  e2eScript('hosts.sh', ['down']);
-  e2eScript('hosts.sh', ['net-up', `${GATEWAY}/${PREFIX}`]);
+/** Swift in its own host, with what the stack's container and object resources create. */
+function startSwift(config: SynthesizedConfig, resolve: (expression: string) => string): void {
   e2eScript('hosts.sh', ['add', 'swift', `${SWIFT_IP}/${PREFIX}`]);
-  const swiftDir = path.join(CACHE, 'swift-state');
-  fs.rmSync(swiftDir, { recursive: true, force: true });
   const tls = [path.join(TLS_DIR, 'server.pem'), path.join(TLS_DIR, 'server.key')];
-  e2eScript('swift.sh', ['start', 'spe2e-swift', SWIFT_IP, swiftDir, S3.account, S3.user, S3.key, ...tls]);
-  // What the stack's container and object resources create.
-  for (const c of Object.values(containers)) swiftCli('post', c.name);
-  for (const o of Object.values(
-    config.resource.openstack_objectstorage_object_v1 as Record<
-      string,
-      { container_name: string; name: string; content: string }
-    >,
-  )) {
-    const file = path.join(swiftDir, 'object-content');
+  e2eScript('swift.sh', ['start', 'spe2e-swift', SWIFT_IP, SWIFT_DIR, S3.account, S3.user, S3.key, ...tls]);
+  for (const c of Object.values(config.resource.openstack_objectstorage_container_v1)) swiftCli('post', c.name);
+  for (const o of Object.values(config.resource.openstack_objectstorage_object_v1)) {
+    const file = path.join(SWIFT_DIR, 'object-content');
     fs.writeFileSync(file, o.content);
     swiftCli('upload', fillTemplate(o.container_name, resolve), file, '--object-name', o.name);
   }
-  stopMirror = startMirror(mirrorDir, GATEWAY, MIRROR_PORT);
+}
 
-  const seedDir = path.join(CACHE, 'seed');
+/** Boots every cluster host from its seed; cloud-init takes it from there. */
+function bootCluster(): void {
+  const seedDir = path.join(WORK_DIR, 'seed');
   fs.mkdirSync(seedDir, { recursive: true });
   for (const h of hosts) {
     e2eScript('hosts.sh', ['add', h.name, `${h.ip}/${PREFIX}`]);
+    instanceIds.set(h.name, randomUUID());
     fs.writeFileSync(
       path.join(seedDir, `${h.name}.user-data`),
       h.role === 'master' ? userData.master : userData.worker,
     );
     fs.writeFileSync(
       path.join(seedDir, `${h.name}.meta-data`),
-      `instance-id: ${randomUUID()}\nlocal-hostname: ${h.serverName}\n`,
+      `instance-id: ${instanceIds.get(h.name)}\nlocal-hostname: ${h.serverName}\n`,
     );
   }
   for (const h of hosts) {
-    e2eScript('hosts.sh', [
-      'boot',
-      h.name,
-      path.join(seedDir, `${h.name}.user-data`),
-      path.join(seedDir, `${h.name}.meta-data`),
-    ]);
+    const seed = (kind: string) => path.join(seedDir, `${h.name}.${kind}`);
+    e2eScript('hosts.sh', ['boot', h.name, seed('user-data'), seed('meta-data')]);
   }
+}
+
+beforeAll(async () => {
+  // The distribution and the S3A jars, on a mirror laid out like the Apache archive.
+  const jarArgs = VERSION.s3aJars.map((j) => `${j.path}=${j.sha256}`);
+  sha512 = e2eScript('spark-dist.sh', [VERSION.version, MIRROR_DIR, ...jarArgs], 1_800_000)
+    .trim()
+    .split('\n')
+    .pop()!;
+  expect(sha512).toMatch(/^[0-9a-f]{128}$/);
+
+  // The subnet, and the state directory (a tmpfs that hosts.sh down removes, secrets and all).
+  e2eScript('hosts.sh', ['down']);
+  e2eScript('hosts.sh', ['net-up', `${GATEWAY}/${PREFIX}`]);
+  const { config, resolve } = synthesizeExample();
+  startSwift(config, resolve);
+  e2eScript('hosts.sh', ['add', 'mirror', `${MIRROR_IP}/${PREFIX}`]);
+  await startMirror('spe2e-mirror', MIRROR_DIR, MIRROR_IP, MIRROR_PORT, `${VERSION.mirrorPath}.sha512`);
+  bootCluster();
 
   try {
     await waitFor('every worker to register with the master', 600_000, async () => {
@@ -240,14 +257,10 @@ beforeAll(async () => {
 }, 3_600_000);
 
 afterAll(() => {
-  stopMirror();
-  // E2E_KEEP_HOSTS=1 leaves the hosts running to look into a failure (hosts.sh down ends them).
+  // E2E_KEEP_HOSTS=1 leaves everything running to look into (hosts.sh down ends it all).
   if (process.env.E2E_KEEP_HOSTS === '1') return;
-  try {
-    e2eScript('swift.sh', ['stop', path.join(CACHE, 'swift-state')]);
-  } finally {
-    e2eScript('hosts.sh', ['down']);
-  }
+  // Ending the hosts' namespaces ends Swift and the mirror with them.
+  e2eScript('hosts.sh', ['down']);
 }, 300_000);
 
 /** Seconds from the first host starting to run its user data to every worker registered. */
@@ -276,6 +289,7 @@ function timeToReady() {
   const start = Math.min(...perHost.map((h) => h.userDataStartedAt));
   const round = (n: number) => Math.round(n * 10) / 10;
   return {
+    cores: os.cpus().length,
     totalSeconds: round(readyAt - start),
     bootToUserDataSeconds: round(start - Math.min(...perHost.map((h) => h.bootedAt))),
     hosts: perHost.map((h) => ({
@@ -291,7 +305,14 @@ function timeToReady() {
 describe('a cluster booted from the example stack user data', () => {
   test('cloud-init ran the user data without errors on every host', () => {
     for (const h of hosts) {
-      const result = JSON.parse(fs.readFileSync(path.join(hostRoot(h.name), 'var/lib/cloud/data/result.json'), 'utf8'));
+      // Waits for the final stage; exits non-zero when cloud-init reports an error.
+      const status = inHost(h.name, ['cloud-init', 'status', '--wait', '--long'], 120_000);
+      expect({ host: h.name, status: status.status, out: status.stdout }).toMatchObject({ host: h.name, status: 0 });
+      const root = hostRoot(h.name);
+      expect(fs.readFileSync(path.join(root, 'var/lib/cloud/data/instance-id'), 'utf8').trim()).toBe(
+        instanceIds.get(h.name),
+      );
+      const result = JSON.parse(fs.readFileSync(path.join(root, 'var/lib/cloud/data/result.json'), 'utf8'));
       expect({ host: h.name, errors: result.v1.errors }).toEqual({ host: h.name, errors: [] });
       expect(inHostOk(h.name, ['hostname']).trim()).toBe(h.serverName);
     }
@@ -406,7 +427,10 @@ describe('a cluster booted from the example stack user data', () => {
     const before = await waitFor('the master to list the victim', 60_000, async () =>
       (await masterStatus()).workers.find((w) => w.host === victim.ip && w.state === 'ALIVE'),
     );
-    const pid = inHostOk(victim.name, ['systemctl', 'show', 'spark-worker', '-p', 'MainPID', '--value']).trim();
+    const show = (prop: string) =>
+      inHostOk(victim.name, ['systemctl', 'show', 'spark-worker', '-p', prop, '--value']).trim();
+    const pid = show('MainPID');
+    const restarts = Number(show('NRestarts'));
     inHostOk(victim.name, ['kill', '-KILL', pid]);
     const after = await waitFor('the killed worker to register again', 240_000, async () => {
       const status = await masterStatus();
@@ -414,14 +438,14 @@ describe('a cluster booted from the example stack user data', () => {
       return back && status.aliveworkers === workers.length ? back : undefined;
     });
     expect(after.cores).toBe(pool.sizing.workerCores);
-    const newPid = inHostOk(victim.name, ['systemctl', 'show', 'spark-worker', '-p', 'MainPID', '--value']).trim();
-    expect(newPid).not.toBe(pid);
-    expect(inHostOk(victim.name, ['systemctl', 'show', 'spark-worker', '-p', 'NRestarts', '--value']).trim()).toBe('1');
+    expect(show('MainPID')).not.toBe(pid);
+    expect(Number(show('NRestarts'))).toBe(restarts + 1);
   });
 
   test('no secret appears in a log on any host', () => {
     for (const h of hosts) {
-      const found = inHost(h.name, [
+      // grep exits 1 when it finds nothing, 0 when it finds something, 2 on an error.
+      const files = inHost(h.name, [
         'grep',
         '-rlF',
         '-e',
@@ -431,40 +455,43 @@ describe('a cluster booted from the example stack user data', () => {
         '/var/log',
         '/var/lib/spark-bootstrap',
       ]);
-      expect({ host: h.name, files: found.stdout.trim() }).toEqual({ host: h.name, files: '' });
+      expect({ host: h.name, status: files.status, found: files.stdout.trim() }).toEqual({
+        host: h.name,
+        status: 1,
+        found: '',
+      });
+      // The journal (daemons' and bootstrap's output) lives in /run/log/journal here.
+      const journal = inHost(h.name, [
+        'sh',
+        '-c',
+        'journalctl -o cat --no-pager | grep -cF -e "$1" -e "$2"',
+        'sh',
+        AUTH_SECRET,
+        S3.key,
+      ]);
+      expect({ host: h.name, status: journal.status, count: journal.stdout.trim() }).toEqual({
+        host: h.name,
+        status: 1,
+        count: '0',
+      });
       const mode = inHostOk(h.name, ['stat', '-c', '%a %U:%G', '/etc/spark/conf/spark-defaults.conf']).trim();
       expect(mode).toBe('640 root:spark');
     }
   });
 
   test('the bootstrap refuses a tarball whose SHA-512 does not match', () => {
-    const root = hostRoot('master');
-    // A copy of the real tarball with one byte changed, on the same mirror.
-    const good = path.join(CACHE, 'mirror', VERSION.mirrorPath);
-    const badDir = path.join(CACHE, 'mirror', 'corrupt', `spark-${VERSION.version}`);
-    fs.mkdirSync(badDir, { recursive: true });
-    const bytes = fs.readFileSync(good);
+    // A second bootstrap run in a scratch root of the master, whose cache already holds the
+    // real tarball with one byte changed: the checksum is all that stands between it and /opt.
+    const scratch = path.join(hostRoot('master'), 'root/corrupt');
+    const cache = path.join(scratch, 'var/cache/spark-bootstrap');
+    fs.mkdirSync(cache, { recursive: true });
+    const bytes = fs.readFileSync(path.join(MIRROR_DIR, VERSION.mirrorPath));
     bytes[bytes.length >> 1] ^= 0xff;
-    fs.writeFileSync(path.join(badDir, VERSION.tarballName), bytes);
-    const env = fs
-      .readFileSync(path.join(root, 'etc/spark-bootstrap/bootstrap.env'), 'utf8')
-      .replace(
-        /^SPARK_TARBALL_URL=.*$/m,
-        `SPARK_TARBALL_URL='http://${GATEWAY}:${MIRROR_PORT}/corrupt/${VERSION.mirrorPath}'`,
-      );
-    fs.mkdirSync(path.join(root, 'root/corrupt'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'root/corrupt/bootstrap.env'), env);
-    const run = inHost('master', [
-      'env',
-      'SPARK_BOOTSTRAP_ENV=/root/corrupt/bootstrap.env',
-      'SPARK_BOOTSTRAP_ROOT=/root/corrupt',
-      '/usr/local/sbin/spark-bootstrap',
-    ]);
+    fs.writeFileSync(path.join(cache, VERSION.tarballName), bytes);
+    const run = inHost('master', ['env', 'SPARK_BOOTSTRAP_ROOT=/root/corrupt', '/usr/local/sbin/spark-bootstrap']);
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain('does not match the pinned checksum; refusing to install it');
-    expect(fs.existsSync(path.join(root, 'root/corrupt/opt', VERSION.distributionName))).toBe(false);
-    // The refused tarball is deleted; only the (verified) S3A jars fetched alongside stay cached.
-    const cached = fs.readdirSync(path.join(root, 'root/corrupt/var/cache/spark-bootstrap'));
-    expect(cached.filter((f) => !f.endsWith('.jar'))).toEqual([]);
+    expect(fs.existsSync(path.join(scratch, 'opt', VERSION.distributionName))).toBe(false);
+    expect(fs.existsSync(path.join(cache, VERSION.tarballName))).toBe(false);
   });
 });

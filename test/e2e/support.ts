@@ -32,11 +32,15 @@ export interface HostRun {
   readonly stderr: string;
 }
 
-/** Runs a command inside a booted test host (see scripts/e2e/hosts.sh exec). */
+/**
+ * Runs a command inside a booted test host (see scripts/e2e/hosts.sh exec), under `timeout`
+ * in the host, so that a command running too long is ended there and not only its nsenter.
+ */
 export function inHost(host: string, command: string[], timeoutMs = 300_000): HostRun {
-  const result = spawnSync('bash', [path.join(E2E_SCRIPTS, 'hosts.sh'), 'exec', host, ...command], {
+  const bounded = ['timeout', '--kill-after=10', String(Math.ceil(timeoutMs / 1000)), ...command];
+  const result = spawnSync('bash', [path.join(E2E_SCRIPTS, 'hosts.sh'), 'exec', host, ...bounded], {
     encoding: 'utf8',
-    timeout: timeoutMs,
+    timeout: timeoutMs + 20_000,
     maxBuffer: 64 * 1024 * 1024,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -100,13 +104,29 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
   }
 }
 
-/** A static HTTP server for the mirror directory, on one address of the test subnet. */
-export function startMirror(dir: string, address: string, port: number): () => void {
-  const server = spawn('python3', ['-m', 'http.server', '--bind', address, '--directory', dir, String(port)], {
-    stdio: 'ignore',
-    detached: false,
+/**
+ * A static HTTP server for the mirror directory in the test host `netns`, which hosts.sh down
+ * ends with the namespace. Resolves once `probe` (a path under the mirror) answers 200.
+ */
+export async function startMirror(netns: string, dir: string, address: string, port: number, probe: string) {
+  const args = ['netns', 'exec', netns, 'python3', '-m', 'http.server', '--bind', address, '--directory', dir];
+  const server = spawn('ip', [...args, String(port)], { stdio: 'ignore', detached: true });
+  let exited: string | undefined;
+  server.on('exit', (code) => (exited = `the mirror exited with ${code}`));
+  server.unref();
+  await waitFor(`the mirror at ${address}:${port}`, 30_000, async () => {
+    if (exited) throw new Error(exited);
+    return (await httpStatus(`http://${address}:${port}/${probe}`)) === 200 ? true : undefined;
   });
-  return () => {
-    server.kill('SIGTERM');
-  };
+}
+
+function httpStatus(url: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+  });
 }
