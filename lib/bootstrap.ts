@@ -263,12 +263,13 @@ export class SparkBootstrap {
         }) + '\n',
     });
     config.addFile({ path: NODE_PATHS.bootstrapScript, permissions: '0755', content: readAsset('spark-bootstrap.sh') });
-    // Secrets (auth secret, S3 keys) live here: readable by the spark group only. Written
-    // after the spark user exists (defer), which is why it is not root-owned.
+    // Secrets (auth secret, S3 keys) live here: readable by the spark user only (and root).
+    // Written after the spark user exists (defer). The daemons' sandbox keeps /etc read-only
+    // to them, so owning the file does not let them rewrite it.
     config.addFile({
       path: `${NODE_PATHS.confDir}/spark-defaults.conf`,
-      permissions: '0640',
-      owner: 'root:spark',
+      permissions: '0600',
+      owner: 'spark:spark',
       defer: true,
       content: renderSparkDefaults(sparkDefaults),
     });

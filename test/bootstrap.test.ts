@@ -62,10 +62,10 @@ describe('SparkBootstrap', () => {
     expect(files['/etc/systemd/system/spark-worker.service'].content).toMatch(/Restart=always/);
   });
 
-  it('keeps spark-defaults.conf (it holds the secrets) readable by the spark group only', () => {
+  it('keeps spark-defaults.conf (it holds the secrets) readable by the spark user only', () => {
     expect(filesOf(master)['/etc/spark/conf/spark-defaults.conf']).toMatchObject({
-      permissions: '0640',
-      owner: 'root:spark',
+      permissions: '0600',
+      owner: 'spark:spark',
       defer: true,
       content: expect.stringContaining('spark.authenticate true\n'),
     });

@@ -475,7 +475,7 @@ describe('a cluster booted from the example stack user data', () => {
         count: '0',
       });
       const mode = inHostOk(h.name, ['stat', '-c', '%a %U:%G', '/etc/spark/conf/spark-defaults.conf']).trim();
-      expect(mode).toBe('640 root:spark');
+      expect(mode).toBe('600 spark:spark');
     }
   });
 
