@@ -6,7 +6,7 @@
  * - User data: synthesized from stacks/example.ts, with Terraform's interpolations filled
  *   with values this test chooses, handed to cloud-init itself through a NoCloud seed.
  * - Spark: 3.5.7 assembled from PyPI's pyspark and Maven Central's S3A jars
- *   (scripts/e2e/spark-dist.sh), served by an HTTP mirror on the subnet's gateway, checked
+ *   (scripts/e2e/spark-dist.sh), served by an HTTP mirror in its own host on the subnet, checked
  *   by the bootstrap against the SHA-512 the stack was synthesized with.
  * - Object storage: Debian's OpenStack Swift with s3api in its own host
  *   (scripts/e2e/swift.sh), with the containers the stack declares.
