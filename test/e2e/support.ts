@@ -2,20 +2,34 @@
  * Helpers of the end-to-end test: the scripts under scripts/e2e that make hosts, the
  * object store and the Spark distribution, and small waits and HTTP reads bounded in time.
  */
-import { execFileSync, spawn, spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as http from 'http';
 import * as path from 'path';
 import { REPO_ROOT } from '../../scripts/tools-env';
 
 const E2E_SCRIPTS = path.join(REPO_ROOT, 'scripts', 'e2e');
 
-/** Runs one of the scripts/e2e scripts; throws with its output when it fails. */
-export function e2eScript(script: string, args: string[], timeoutMs = 600_000): string {
+/** Output and exit status of a command run inside a test host. */
+export interface HostRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly error?: Error;
+}
+
+/** Runs one of the scripts/e2e scripts, killed after `timeoutMs`. */
+function runScript(script: string, args: string[], timeoutMs: number): HostRun {
   const result = spawnSync('bash', [path.join(E2E_SCRIPTS, script), ...args], {
     encoding: 'utf8',
     timeout: timeoutMs,
     maxBuffer: 64 * 1024 * 1024,
   });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, error: result.error };
+}
+
+/** Runs one of the scripts/e2e scripts; throws with its output when it fails. */
+export function e2eScript(script: string, args: string[], timeoutMs = 600_000): string {
+  const result = runScript(script, args, timeoutMs);
   if (result.status !== 0) {
     throw new Error(
       `scripts/e2e/${script} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}):\n` +
@@ -25,25 +39,13 @@ export function e2eScript(script: string, args: string[], timeoutMs = 600_000): 
   return result.stdout;
 }
 
-/** Output and exit status of a command run inside a test host. */
-export interface HostRun {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /**
  * Runs a command inside a booted test host (see scripts/e2e/hosts.sh exec), under `timeout`
  * in the host, so that a command running too long is ended there and not only its nsenter.
  */
 export function inHost(host: string, command: string[], timeoutMs = 300_000): HostRun {
   const bounded = ['timeout', '--kill-after=10', String(Math.ceil(timeoutMs / 1000)), ...command];
-  const result = spawnSync('bash', [path.join(E2E_SCRIPTS, 'hosts.sh'), 'exec', host, ...bounded], {
-    encoding: 'utf8',
-    timeout: timeoutMs + 20_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  return runScript('hosts.sh', ['exec', host, ...bounded], timeoutMs + 20_000);
 }
 
 /** Like `inHost`, but throws (with the output) unless the command succeeds. */
@@ -57,7 +59,7 @@ export function inHostOk(host: string, command: string[], timeoutMs = 300_000): 
 
 /** The directory holding the root of a test host, as seen from this machine. */
 export function hostRoot(host: string): string {
-  return execFileSync('bash', [path.join(E2E_SCRIPTS, 'hosts.sh'), 'root', host], { encoding: 'utf8' }).trim();
+  return e2eScript('hosts.sh', ['root', host], 30_000).trim();
 }
 
 /** GET a URL on a test host and parse JSON; rejects on anything but 200 within 5 s. */
