@@ -39,6 +39,12 @@ export interface CloudConfigFile {
    * @default false
    */
   readonly defer?: boolean;
+  /**
+   * `b64` when `content` is base64 (cloud-init decodes it): keeps a multi-line value that
+   * Terraform fills in later on one YAML line.
+   * @default - plain text
+   */
+  readonly encoding?: 'b64';
 }
 
 /** A system user cloud-init creates (its `users` module), without a login shell or password. */
@@ -100,6 +106,9 @@ export class CloudConfig {
     }
     if (this.files.has(file.path)) {
       throw invalid('CloudConfig', 'a file with this path was already added', file.path, 'Add each file once.');
+    }
+    if (file.encoding !== undefined && file.encoding !== 'b64') {
+      throw invalid('CloudConfig', "encoding must be 'b64' or left out", file.encoding, "Use encoding: 'b64'.");
     }
     if (file.permissions !== undefined && !/^0[0-7]{3}$/.test(file.permissions)) {
       throw invalid(
@@ -172,6 +181,7 @@ export class CloudConfig {
         permissions: f.permissions ?? '0644',
         owner: f.owner ?? 'root:root',
         ...(f.defer ? { defer: true } : {}),
+        ...(f.encoding ? { encoding: f.encoding } : {}),
         content: f.content,
       }));
     }

@@ -61,6 +61,17 @@ describe('CloudConfig', () => {
     );
   });
 
+  it('writes base64 content for cloud-init to decode, and knows no other encoding', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const text = new CloudConfig()
+      .addFile({ path: '/etc/x.pem', encoding: 'b64', content: Buffer.from(pem).toString('base64') })
+      .render();
+    expect(text).toContain(`encoding: b64\n    content: ${Buffer.from(pem).toString('base64')}\n`);
+    expect(cloudInitSchema(text)).toMatchObject({ ok: true });
+    const gz = { path: '/etc/x', content: '', encoding: 'gzip' as 'b64' };
+    expect(() => new CloudConfig().addFile(gz)).toThrow(/encoding must be 'b64' or left out, got "gzip"/);
+  });
+
   it('refuses package and user names that are not plain names', () => {
     expect(() => new CloudConfig().addPackages('curl; reboot')).toThrow(/lower-case Debian names/);
     expect(() => new CloudConfig().addSystemUser({ name: 'Spark User' })).toThrow(/lower-case POSIX names/);
