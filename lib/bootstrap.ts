@@ -5,6 +5,8 @@ import { WorkerSizing } from './executor-sizing';
 import { invalid } from './private/errors';
 import { shellQuote } from './private/shell';
 import { SparkVersion } from './spark-version';
+import { pemAsBase64 } from './private/web-ui-tls';
+import { SparkWebUiTlsOptions, WEB_UI_TLS_PATHS } from './web-ui-tls';
 
 /** The Spark master's RPC port. */
 export const MASTER_PORT = 7077;
@@ -71,6 +73,11 @@ export interface SparkBootstrapProps {
    * @default - the image's trust store only
    */
   readonly trustedCaCertificates?: readonly string[];
+  /**
+   * Serve the web UIs over HTTPS with this certificate (checked by the caller).
+   * @default - plain HTTP
+   */
+  readonly webUiTls?: SparkWebUiTlsOptions;
 }
 
 /** Options every node's user data takes. */
@@ -260,8 +267,28 @@ export class SparkBootstrap {
           SPARK_MASTER_HOST: this.props.masterIp,
           LOCAL_VOLUME_GIB: localVolumeGiB,
           SERVICES: services.join(' '),
+          WEB_UI_TLS: String(this.props.webUiTls !== undefined),
         }) + '\n',
     });
+    const tls = this.props.webUiTls;
+    if (tls) {
+      config.addFile({
+        path: WEB_UI_TLS_PATHS.certificate,
+        encoding: 'b64',
+        content: pemAsBase64(tls.certificateChainPem),
+      });
+      config.addFile({
+        path: WEB_UI_TLS_PATHS.privateKey,
+        permissions: '0600',
+        encoding: 'b64',
+        content: pemAsBase64(tls.privateKeyPem),
+      });
+      config.addFile({
+        path: WEB_UI_TLS_PATHS.makeKeystore,
+        permissions: '0755',
+        content: readAsset('make-ui-keystore.sh'),
+      });
+    }
     config.addFile({ path: NODE_PATHS.bootstrapScript, permissions: '0755', content: readAsset('spark-bootstrap.sh') });
     // Secrets (auth secret, S3 keys) live here: readable by the spark user only (and root).
     // Written after the spark user exists (defer). The daemons' sandbox keeps /etc read-only

@@ -27,6 +27,8 @@ import { escapeTerraformTemplate } from './private/terraform';
 import { Peer, Port, SparkSecurityGroup } from './security';
 import { UserDataChangePolicy, validateMetadata } from './server-options';
 import { SparkVersion } from './spark-version';
+import { checkWebUiTls, webUiTlsSparkConf } from './private/web-ui-tls';
+import { SparkWebUiTlsOptions, webUiTlsPort } from './web-ui-tls';
 import { SparkWorkerPool, SparkWorkerPoolContext, SparkWorkerPoolOptions } from './worker-pool';
 
 /** Newlines and other control characters would break spark-defaults.conf (and YAML). */
@@ -59,7 +61,8 @@ export interface SparkAccessOptions {
   readonly sshFrom?: string[];
   /**
    * CIDRs allowed to the web UIs: master 8080, history server 18080, application UIs
-   * 4040-4049 on the master, worker UIs 8081. @default - none
+   * 4040-4049 on the master, worker UIs 8081; with `webUiTls`, their HTTPS ports instead
+   * (8480, 18480, 4440-4449, 8481). @default - none
    */
   readonly webUiFrom?: string[];
   /** CIDRs allowed to submit applications to the master (7077; 6066 with REST). @default - none */
@@ -156,6 +159,13 @@ export interface SparkClusterProps {
    * @default - the image's trust store only
    */
   readonly trustedCaCertificates?: readonly string[];
+  /**
+   * Serve every web UI over HTTPS with your certificate: on its HTTP port plus 400 (master
+   * 8480, workers 8481, history server 18480, applications 4440-4449). The HTTP ports only
+   * redirect to HTTPS, and `access.webUiFrom` opens the HTTPS ports alone.
+   * @default - plain HTTP
+   */
+  readonly webUiTls?: SparkWebUiTlsOptions;
   /** Metadata on every server. @default - only the library's spark:* keys */
   readonly metadata?: Readonly<Record<string, string>>;
 }
@@ -208,6 +218,7 @@ export class SparkCluster extends Construct {
     this.sparkVersion = props.sparkVersion ?? SparkVersion.V3_5_7;
     validateMetadata(where, props.metadata);
     this.checkSparkConf(props.sparkConf ?? {});
+    if (props.webUiTls) checkWebUiTls(where, props.webUiTls);
 
     if (props.network && (props.networkCidr || props.dnsNameservers)) {
       throw invalid(
@@ -283,6 +294,7 @@ export class SparkCluster extends Construct {
       javaPackage: props.javaPackage,
       masterIp: this.network.masterIp,
       trustedCaCertificates: props.trustedCaCertificates,
+      webUiTls: props.webUiTls,
     });
 
     const userDataPolicy = props.userDataPolicy ?? UserDataChangePolicy.IGNORE;
@@ -373,19 +385,24 @@ export class SparkCluster extends Construct {
     this.workerSecurityGroup.connections.allowFrom(peer, Port.tcp(22), 'SSH to Spark workers');
   }
 
-  /** Allows the web UIs (master, history server, application UIs, worker UIs) from `peer`. */
+  /**
+   * Allows the web UIs (master, history server, application UIs, worker UIs) from `peer`:
+   * their HTTPS ports with `webUiTls`, else their HTTP ports.
+   */
   allowWebUiFrom(peer: Peer): void {
+    const port = (http: number) => this.webUiPort(http);
+    const https = this.props.webUiTls ? ' (HTTPS)' : '';
     const master = this.masterSecurityGroup.connections;
-    master.allowFrom(peer, Port.tcp(MASTER_UI_PORT), 'Spark master web UI');
+    master.allowFrom(peer, Port.tcp(port(MASTER_UI_PORT)), `Spark master web UI${https}`);
     master.allowFrom(
       peer,
-      Port.tcpRange(APP_UI_PORTS.from, APP_UI_PORTS.to),
-      'Spark application UIs of drivers on the master',
+      Port.tcpRange(port(APP_UI_PORTS.from), port(APP_UI_PORTS.to)),
+      `Spark application UIs of drivers on the master${https}`,
     );
     if (this.props.objectStorage) {
-      master.allowFrom(peer, Port.tcp(HISTORY_UI_PORT), 'Spark history server UI');
+      master.allowFrom(peer, Port.tcp(port(HISTORY_UI_PORT)), `Spark history server UI${https}`);
     }
-    this.workerSecurityGroup.connections.allowFrom(peer, Port.tcp(WORKER_UI_PORT), 'Spark worker web UI');
+    this.workerSecurityGroup.connections.allowFrom(peer, Port.tcp(port(WORKER_UI_PORT)), `Spark worker web UI${https}`);
   }
 
   /** Allows application submission to the master (7077, and 6066 when REST is enabled) from `peer`. */
@@ -410,14 +427,17 @@ export class SparkCluster extends Construct {
     return this.master.publicIp ?? this.master.privateIp;
   }
 
-  /** `http://<master>:8080` */
+  /** `http://<master>:8080`, or `https://<master>:8480` with `webUiTls`. */
   get masterWebUiUrl(): string {
-    return `http://${this.masterAddress}:${MASTER_UI_PORT}`;
+    return this.webUiUrl(MASTER_UI_PORT);
   }
 
-  /** `http://<master>:18080`, when object storage (and so the history server) is configured. */
+  /**
+   * `http://<master>:18080` (`https://<master>:18480` with `webUiTls`), when object storage
+   * (and so the history server) is configured.
+   */
   get historyServerUrl(): string | undefined {
-    return this.objectStorage ? `http://${this.masterAddress}:${HISTORY_UI_PORT}` : undefined;
+    return this.objectStorage ? this.webUiUrl(HISTORY_UI_PORT) : undefined;
   }
 
   /** spark-defaults.conf shared by every node (values may be Terraform references). */
@@ -441,6 +461,7 @@ export class SparkCluster extends Construct {
       conf['spark.executor.memory'] = `${executor.executorMemoryMiB}m`;
       conf['spark.executor.memoryOverhead'] = `${executor.executorOverheadMiB}m`;
     }
+    if (this.props.webUiTls) Object.assign(conf, webUiTlsSparkConf(this.objectStorage !== undefined));
     const storage = this.objectStorage;
     if (storage) {
       Object.assign(conf, {
@@ -458,6 +479,16 @@ export class SparkCluster extends Construct {
       });
     }
     return { ...conf, ...this.props.sparkConf };
+  }
+
+  /** The port a UI is reached on from outside: its HTTPS port with `webUiTls`. */
+  private webUiPort(httpPort: number): number {
+    return this.props.webUiTls ? webUiTlsPort(httpPort) : httpPort;
+  }
+
+  private webUiUrl(httpPort: number): string {
+    const scheme = this.props.webUiTls ? 'https' : 'http';
+    return `${scheme}://${this.masterAddress}:${this.webUiPort(httpPort)}`;
   }
 
   /** Renders a node's cloud-config for Terraform, refusing one over Nova's user-data limit. */

@@ -12,6 +12,7 @@ export * from './object-storage';
 export * from './security';
 export * from './server-options';
 export * from './spark-version';
+export * from './web-ui-tls';
 export * from './worker-pool';
 export { SparkConfigError } from './private/errors';
 // The generated provider class, so stacks that use the library can configure the provider

@@ -1,7 +1,7 @@
-import { TerraformOutput, TerraformStack } from 'cdktf';
+import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { OpenstackProvider } from '../.gen/providers/openstack/provider';
-import { Flavor, SparkCluster } from '../lib';
+import { Flavor, SparkCluster, SparkWebUiTlsOptions } from '../lib';
 import { ExampleSettings, exampleSettings } from './settings';
 
 /** Outputs every example stack emits for its cluster. */
@@ -20,6 +20,20 @@ export function clusterOutputs(scope: Construct, cluster: SparkCluster): void {
   }
   // Secrets only ever leave through sensitive outputs (`tofu output -raw spark_auth_secret`).
   new TerraformOutput(scope, 'spark_auth_secret', { value: cluster.authSecret, sensitive: true });
+}
+
+/**
+ * HTTPS for the web UIs when the settings name a certificate: its key comes from a sensitive
+ * variable (`TF_VAR_ui_tls_private_key`), so it is in neither the code nor cdktf.out.
+ */
+export function webUiTls(scope: Construct, settings: ExampleSettings): SparkWebUiTlsOptions | undefined {
+  if (!settings.webUiCertificateChain) return undefined;
+  const key = new TerraformVariable(scope, 'ui_tls_private_key', {
+    type: 'string',
+    sensitive: true,
+    description: 'PEM private key of the web UI certificate (SPARK_UI_TLS_CERT_FILE)',
+  });
+  return { certificateChainPem: settings.webUiCertificateChain, privateKeyPem: key.stringValue };
 }
 
 /**
@@ -42,6 +56,7 @@ export class ExampleStack extends TerraformStack {
       sparkMirrorUrl: settings.sparkMirrorUrl,
       mavenRepositoryUrl: settings.mavenRepositoryUrl,
       trustedCaCertificates: settings.trustedCaCertificates,
+      webUiTls: webUiTls(this, settings),
       master: { flavor: Flavor.of({ name: 'm1.large', vcpus: 4, ramMiB: 8192 }), floatingIp: true },
       access: { sshFrom: [settings.adminCidr], webUiFrom: [settings.adminCidr] },
       objectStorage: { s3Endpoint: settings.s3Endpoint },

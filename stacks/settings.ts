@@ -24,6 +24,11 @@ export interface ExampleSettings {
   readonly mavenRepositoryUrl?: string;
   /** Private CAs the servers trust, from the PEM file SPARK_CA_CERT_FILE names. */
   readonly trustedCaCertificates?: string[];
+  /**
+   * The web UIs' certificate chain (PEM), from the file SPARK_UI_TLS_CERT_FILE names. Its key
+   * comes from the sensitive variable `ui_tls_private_key` (TF_VAR_ui_tls_private_key).
+   */
+  readonly webUiCertificateChain?: string;
 }
 
 // A public key whose private half was discarded when it was made: nobody can log in with it.
@@ -47,5 +52,6 @@ export function exampleSettings(env: NodeJS.ProcessEnv = process.env): ExampleSe
     sparkMirrorUrl: env.SPARK_MIRROR_URL || undefined,
     mavenRepositoryUrl: env.SPARK_MAVEN_REPOSITORY_URL || undefined,
     trustedCaCertificates: env.SPARK_CA_CERT_FILE ? [readFileSync(env.SPARK_CA_CERT_FILE, 'utf8')] : undefined,
+    webUiCertificateChain: env.SPARK_UI_TLS_CERT_FILE ? readFileSync(env.SPARK_UI_TLS_CERT_FILE, 'utf8') : undefined,
   };
 }

@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { Flavor, SparkCluster, SparkConfigError, SparkVersion } from '../lib';
 import { clusterProps, newStack } from './support/fixtures';
 import { tofuFor } from './support/harness';
+import { makeTestCertificate } from './support/tls';
 import { fillTemplate, userDataOf } from './support/user-data';
 
 // Property-based tests: random and adversarial props either build a cluster whose user data
@@ -49,6 +50,19 @@ const count = mostly(
   fc.oneof(fc.integer({ min: -5, max: 0 }), fc.constantFrom(1001, 2.5, Number.NaN, Number.MAX_SAFE_INTEGER)),
 );
 
+const uiCert = makeTestCertificate('DNS:spark.example.com');
+const otherCert = makeTestCertificate('DNS:spark.example.com');
+const webUiTls = fc.option(
+  fc.record({
+    certificateChainPem: mostly(fc.constant(uiCert.chainPem), fc.oneof(adversarialText, fc.constant(uiCert.keyPem))),
+    privateKeyPem: mostly(
+      fc.constant(uiCert.keyPem),
+      fc.oneof(adversarialText, fc.constantFrom(otherCert.keyPem, uiCert.chainPem, `${uiCert.keyPem}${PAYLOAD}`)),
+    ),
+  }),
+  { nil: undefined },
+);
+
 const props = fc.record({
   name,
   poolId: name,
@@ -86,6 +100,7 @@ const props = fc.record({
     fc.constantFrom('3.5.7', '4.0.1', '3.5.3'),
     fc.oneof(fc.constantFrom('3.5.9', 'latest'), adversarialText),
   ),
+  webUiTls,
 });
 
 type Props = typeof props extends fc.Arbitrary<infer T> ? T : never;
@@ -103,6 +118,7 @@ function build(p: Props) {
       sparkVersion: SparkVersion.of(p.version),
       sparkMirrorUrl: p.mirror,
       objectStorage: p.s3Endpoint === undefined ? undefined : { s3Endpoint: p.s3Endpoint },
+      webUiTls: p.webUiTls,
     }),
   );
   cluster.addWorkerPool(p.poolId, {

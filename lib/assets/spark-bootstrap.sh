@@ -13,6 +13,7 @@ source "${SPARK_BOOTSTRAP_ENV:-/etc/spark-bootstrap/bootstrap.env}"
 SPARK_JARS=${SPARK_JARS:-}
 LOCAL_VOLUME_GIB=${LOCAL_VOLUME_GIB:-0}
 SERVICES=${SERVICES:-}
+WEB_UI_TLS=${WEB_UI_TLS:-false}
 ROOT=${SPARK_BOOTSTRAP_ROOT:-}   # lets tests run the script inside a scratch root
 cache_dir=$ROOT/var/cache/spark-bootstrap
 state_dir=$ROOT/var/lib/spark-bootstrap
@@ -163,6 +164,10 @@ main() {
   mkdir -p "$ROOT/var/lib/spark/work" "$ROOT/var/lib/spark/local" "$ROOT/var/log/spark"
   chown spark:spark "$ROOT/var/lib/spark" "$ROOT/var/lib/spark/work" "$ROOT/var/lib/spark/local" "$ROOT/var/log/spark"
   write_node_env
+  if [ "$WEB_UI_TLS" = true ]; then
+    "$ROOT/usr/local/lib/spark-bootstrap/make-ui-keystore" "$ROOT/etc/spark/tls/ui.crt" "$ROOT/etc/spark/tls/ui.key" \
+      "$ROOT/etc/spark/tls/ui.p12" "$ROOT/etc/spark/conf/spark-defaults.conf" || fail "could not make the web UI keystore"
+  fi
   phase_start start
   systemctl daemon-reload
   local service

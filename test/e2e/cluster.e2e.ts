@@ -10,12 +10,14 @@
  *   by the bootstrap against the SHA-512 the stack was synthesized with.
  * - Object storage: Debian's OpenStack Swift with s3api in its own host
  *   (scripts/e2e/swift.sh), with the containers the stack declares.
+ * - TLS: one private CA (scripts/e2e/test-ca.sh) signs the object endpoint's certificate
+ *   and the web UIs' certificate; the cluster trusts it through trustedCaCertificates.
  *
  * Writes the time-to-ready breakdown to .cache/e2e/time-to-ready.json.
  */
 import { Testing } from 'cdktf';
 import { execFileSync } from 'child_process';
-import { randomBytes, randomUUID } from 'crypto';
+import { randomBytes, randomUUID, X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -24,7 +26,7 @@ import { REPO_ROOT } from '../../scripts/tools-env';
 import { ExampleStack } from '../../stacks/example';
 import { exampleSettings } from '../../stacks/settings';
 import { filesOf, fillTemplate, userDataOf } from '../support/user-data';
-import { e2eScript, getJson, hostRoot, inHost, inHostOk, startMirror, waitFor } from './support';
+import { e2eScript, getJson, hostRoot, httpGet, inHost, inHostOk, startMirror, waitFor } from './support';
 
 /** Downloads, the mirror and the time-to-ready report; kept between runs. */
 const CACHE = process.env.E2E_CACHE ?? path.join(REPO_ROOT, '.cache', 'e2e');
@@ -40,8 +42,9 @@ const MIRROR_PORT = 8000;
 const S3 = { account: 'spark', user: 'e2e', key: randomBytes(18).toString('hex') };
 const AUTH_SECRET = randomBytes(32).toString('hex');
 const VERSION = SparkVersion.V3_5_7;
-/** A private CA and the object endpoint's certificate, as a cloud with an internal CA has. */
+/** A private CA, the object endpoint's certificate and the web UIs', as a cloud with an internal CA has. */
 const TLS_DIR = path.join(WORK_DIR, 'tls');
+const tlsFile = (name: string) => fs.readFileSync(path.join(TLS_DIR, name), 'utf8');
 
 interface MasterStatus {
   aliveworkers: number;
@@ -73,11 +76,12 @@ const hosts: Host[] = [
 ];
 const workers = hosts.filter((h) => h.role === 'worker');
 
-/** The example's settings pointed at this test's mirror and object store. */
-function e2eEnv(sha512: string, caCertFile?: string): NodeJS.ProcessEnv {
+/** The example's settings pointed at this test's mirror, object store and certificates. */
+function e2eEnv(sha512: string, tlsDir?: string): NodeJS.ProcessEnv {
   return {
     SPARK_S3_ENDPOINT: `https://${SWIFT_IP}:8080`,
-    SPARK_CA_CERT_FILE: caCertFile,
+    SPARK_CA_CERT_FILE: tlsDir && path.join(tlsDir, 'ca.pem'),
+    SPARK_UI_TLS_CERT_FILE: tlsDir && path.join(tlsDir, 'ui-chain.pem'),
     SPARK_MIRROR_URL: `http://${MIRROR_IP}:${MIRROR_PORT}`,
     SPARK_MAVEN_REPOSITORY_URL: `http://${MIRROR_IP}:${MIRROR_PORT}/maven`,
     SPARK_TARBALL_SHA512: sha512,
@@ -127,8 +131,12 @@ function resultOf(run: { status: number | null; stdout: string; stderr: string }
   return JSON.parse(line.slice('E2E_RESULT '.length));
 }
 
+/** The web UIs serve HTTPS on their HTTP port + 400, with the certificate test-ca.sh made. */
+const MASTER_UI = `https://${masterIp}:8480`;
+const HISTORY_UI = `https://${masterIp}:18480`;
+
 function masterStatus(): Promise<MasterStatus> {
-  return getJson<MasterStatus>(`http://${masterIp}:8080/json/`);
+  return getJson<MasterStatus>(`${MASTER_UI}/json/`, tlsFile('ca.pem'));
 }
 
 /** Bootstrap and Spark logs of every host, for failure messages. */
@@ -164,8 +172,9 @@ type SynthesizedConfig = {
 
 /** Synthesizes the example against this test's services; returns its config and a resolver. */
 function synthesizeExample(): { config: SynthesizedConfig; resolve: (expression: string) => string } {
-  e2eScript('test-ca.sh', [TLS_DIR, SWIFT_IP]);
-  const settings = exampleSettings(e2eEnv(sha512, path.join(TLS_DIR, 'ca.pem')));
+  const uiNames = hosts.map((h) => `IP:${h.ip}`).join(',');
+  e2eScript('test-ca.sh', [TLS_DIR, `server=IP:${SWIFT_IP}`, `ui=${uiNames}`]);
+  const settings = exampleSettings(e2eEnv(sha512, TLS_DIR));
   const synthesized = Testing.synth(new ExampleStack(Testing.app(), 'example', settings));
   const config = JSON.parse(synthesized) as SynthesizedConfig;
   const containers = config.resource.openstack_objectstorage_container_v1;
@@ -174,6 +183,8 @@ function synthesizeExample(): { config: SynthesizedConfig; resolve: (expression:
     if (expression.includes('terraform_data') && expression.includes('secret')) return AUTH_SECRET;
     if (expression.includes('ec2_credential') && expression.endsWith('.access')) return `${S3.account}:${S3.user}`;
     if (expression.includes('ec2_credential') && expression.includes('.secret')) return S3.key;
+    // What `TF_VAR_ui_tls_private_key` would hold, encoded as the template asks.
+    if (expression === 'base64encode(var.ui_tls_private_key)') return Buffer.from(tlsFile('ui.key')).toString('base64');
     const container = /^openstack_objectstorage_container_v1\.([A-Za-z0-9_]+)\.name$/.exec(expression);
     if (container && containers[container[1]]) return containers[container[1]].name;
     throw new Error(`no e2e value for \${${expression}}`);
@@ -376,6 +387,8 @@ describe('a cluster booted from the example stack user data', () => {
     expect(result).toMatchObject({ rowsRead: ROWS, rowsWrittenAndReadBack: ROWS, totalRevenue: expected });
     expect(result.executorHosts as string[]).not.toHaveLength(0);
     for (const host of result.executorHosts as string[]) expect(workers.map((w) => w.ip)).toContain(host);
+    // The driver served its UI over HTTPS on 4040 + 400, and a client trusting the CA read it.
+    expect(result).toMatchObject({ uiWebUrl: `https://${masterIp}:4440`, uiListsApp: true });
 
     // The objects are in Swift, seen through Swift's own API rather than S3A's.
     const listing = swiftCli('list', data, '--prefix', 'e2e/');
@@ -391,21 +404,59 @@ describe('a cluster booted from the example stack user data', () => {
     expect(listing).toContain(`spark-events/${seedApp}`);
     expect(listing).toContain(`spark-events/${useCaseApp}`);
     const apps = await waitFor('the history server to list both applications', 120_000, async () => {
-      const list = await getJson<{ id: string }[]>(`http://${masterIp}:18080/api/v1/applications`);
+      const list = await getJson<{ id: string }[]>(`${HISTORY_UI}/api/v1/applications`, tlsFile('ca.pem'));
       const ids = list.map((a) => a.id);
       return ids.includes(seedApp) && ids.includes(useCaseApp) ? ids : undefined;
     });
     expect(apps).toEqual(expect.arrayContaining([seedApp, useCaseApp]));
     // The application ran with authenticated, encrypted RPC.
     const env = await getJson<{ sparkProperties: [string, string][] }>(
-      `http://${masterIp}:18080/api/v1/applications/${useCaseApp}/environment`,
+      `${HISTORY_UI}/api/v1/applications/${useCaseApp}/environment`,
+      tlsFile('ca.pem'),
     );
     const props = Object.fromEntries(env.sparkProperties);
     expect(props).toMatchObject({
       'spark.authenticate': 'true',
       'spark.network.crypto.enabled': 'true',
       'spark.network.crypto.authEngineVersion': '2',
+      'spark.ssl.ui.enabled': 'true',
     });
+    // Spark redacts what it knows to be secret before the UI shows it.
+    expect(props['spark.ssl.ui.keyStorePassword']).toBe('*********(redacted)');
+  });
+
+  test('the web UIs answer HTTPS with the given certificate, and their HTTP ports only redirect', async () => {
+    const ca = tlsFile('ca.pem');
+    const fingerprint = new X509Certificate(tlsFile('ui.pem')).fingerprint256;
+    const uis = [
+      { ip: masterIp, http: 8080, path: '/json/' },
+      { ip: masterIp, http: 18080, path: '/api/v1/applications' },
+      ...workers.map((w) => ({ ip: w.ip, http: 8081, path: '/json/' })),
+    ];
+    for (const ui of uis) {
+      const secure = `https://${ui.ip}:${ui.http + 400}${ui.path}`;
+      const answer = await httpGet(secure, ca);
+      expect({ url: secure, status: answer.status, certificate: answer.certificateSha256 }).toEqual({
+        url: secure,
+        status: 200,
+        certificate: fingerprint,
+      });
+      JSON.parse(answer.body);
+      const plain = await httpGet(`http://${ui.ip}:${ui.http}${ui.path}`);
+      expect({ ui: ui.http, status: plain.status, location: plain.location, body: plain.body }).toEqual({
+        ui: ui.http,
+        status: 302,
+        location: secure,
+        body: '',
+      });
+    }
+    // A client that does not trust the CA is turned away by the TLS handshake.
+    await expect(httpGet(`${MASTER_UI}/json/`)).rejects.toThrow(/self[- ]signed|unable to (get|verify)/i);
+    // The keystore each node made: the daemons' user reads it, nobody else.
+    for (const h of hosts) {
+      expect(inHostOk(h.name, ['stat', '-c', '%a %U:%G', '/etc/spark/tls/ui.p12']).trim()).toBe('600 spark:spark');
+      expect(inHostOk(h.name, ['stat', '-c', '%a %U:%G', '/etc/spark/tls/ui.key']).trim()).toBe('600 root:root');
+    }
   });
 
   test('a driver without the cluster secret is refused', () => {
@@ -443,17 +494,24 @@ describe('a cluster booted from the example stack user data', () => {
   });
 
   test('no secret appears in a log on any host', () => {
+    // A line of the UI key's base64 body, and the keystore passwords the nodes made (drivers
+    // on the master pass theirs to executors on the workers).
+    const uiKeyLine = tlsFile('ui.key').split('\n')[2];
+    const keystorePasswords = hosts.map((h) => {
+      const conf = fs.readFileSync(path.join(hostRoot(h.name), 'etc/spark/conf/spark-defaults.conf'), 'utf8');
+      return /^spark\.ssl\.standalone\.keyStorePassword (\S+)$/m.exec(conf)![1];
+    });
+    const secrets = [AUTH_SECRET, S3.key, uiKeyLine, ...keystorePasswords];
     for (const h of hosts) {
-      // grep exits 1 when it finds nothing, 0 when it finds something, 2 on an error.
+      // grep exits 1 when it finds nothing, 0 when it finds something, 2 on an error. The
+      // workers' work dirs hold each executor's output and launch command.
       const files = inHost(h.name, [
         'grep',
         '-rlF',
-        '-e',
-        AUTH_SECRET,
-        '-e',
-        S3.key,
+        ...secrets.flatMap((secret) => ['-e', secret]),
         '/var/log',
         '/var/lib/spark-bootstrap',
+        '/var/lib/spark/work',
       ]);
       expect({ host: h.name, status: files.status, found: files.stdout.trim() }).toEqual({
         host: h.name,
@@ -464,10 +522,9 @@ describe('a cluster booted from the example stack user data', () => {
       const journal = inHost(h.name, [
         'sh',
         '-c',
-        'journalctl -o cat --no-pager | grep -cF -e "$1" -e "$2"',
+        'journalctl -o cat --no-pager | grep -cF "$@"',
         'sh',
-        AUTH_SECRET,
-        S3.key,
+        ...secrets.flatMap((secret) => ['-e', secret]),
       ]);
       expect({ host: h.name, status: journal.status, count: journal.stdout.trim() }).toEqual({
         host: h.name,

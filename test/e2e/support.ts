@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync } from 'child_process';
 import * as http from 'http';
+import * as https from 'https';
 import * as path from 'path';
 import { REPO_ROOT } from '../../scripts/tools-env';
 
@@ -62,27 +63,50 @@ export function hostRoot(host: string): string {
   return e2eScript('hosts.sh', ['root', host], 30_000).trim();
 }
 
-/** GET a URL on a test host and parse JSON; rejects on anything but 200 within 5 s. */
-export function getJson<T>(url: string): Promise<T> {
+/** What a GET answered: status, headers, body, and over HTTPS the server's certificate. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly location?: string;
+  readonly body: string;
+  /** SHA-256 fingerprint of the certificate the server presented (HTTPS only). */
+  readonly certificateSha256?: string;
+}
+
+/**
+ * GET a URL on a test host within 5 s, following no redirect. HTTPS verifies the server's
+ * certificate (names included) against `ca`, a PEM CA, and nothing else.
+ */
+export function httpGet(url: string, ca?: string): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 5000 }, (res) => {
+    const onResponse = (res: http.IncomingMessage) => {
+      // Read now: once the body has been read the socket may be detached from the response.
+      const socket = res.socket as import('tls').TLSSocket | null;
+      const certificateSha256 = socket?.getPeerCertificate?.().fingerprint256;
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => {
-        if (res.statusCode !== 200) reject(new Error(`GET ${url}: HTTP ${res.statusCode}`));
-        else {
-          try {
-            resolve(JSON.parse(body) as T);
-          } catch {
-            reject(new Error(`GET ${url}: not JSON: ${body.slice(0, 200)}`));
-          }
-        }
-      });
-    });
+      res.on('error', reject);
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, location: res.headers.location, body, certificateSha256 }),
+      );
+    };
+    const req = url.startsWith('https:')
+      ? https.get(url, { timeout: 5000, ca: ca ?? [], agent: false }, onResponse)
+      : http.get(url, { timeout: 5000 }, onResponse);
     req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer in 5 s`)));
     req.on('error', reject);
   });
+}
+
+/** GET a URL on a test host and parse JSON; rejects on anything but 200 within 5 s. */
+export async function getJson<T>(url: string, ca?: string): Promise<T> {
+  const answer = await httpGet(url, ca);
+  if (answer.status !== 200) throw new Error(`GET ${url}: HTTP ${answer.status}`);
+  try {
+    return JSON.parse(answer.body) as T;
+  } catch {
+    throw new Error(`GET ${url}: not JSON: ${answer.body.slice(0, 200)}`);
+  }
 }
 
 /**
@@ -118,17 +142,6 @@ export async function startMirror(netns: string, dir: string, address: string, p
   server.unref();
   await waitFor(`the mirror at ${address}:${port}`, 30_000, async () => {
     if (exited) throw new Error(exited);
-    return (await httpStatus(`http://${address}:${port}/${probe}`)) === 200 ? true : undefined;
-  });
-}
-
-function httpStatus(url: string): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
+    return (await httpGet(`http://${address}:${port}/${probe}`)).status === 200 ? true : undefined;
   });
 }
