@@ -22,15 +22,23 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { SparkVersion } from '../../lib';
-import { REPO_ROOT } from '../../scripts/tools-env';
 import { ExampleStack } from '../../stacks/example';
 import { exampleSettings } from '../../stacks/settings';
 import { filesOf, fillTemplate, userDataOf } from '../support/user-data';
-import { e2eScript, getJson, hostRoot, httpGet, inHost, inHostOk, startMirror, waitFor } from './support';
+import {
+  E2E_CACHE,
+  e2eScript,
+  getJson,
+  hostRoot,
+  httpGet,
+  inHost,
+  inHostOk,
+  MIRROR_DIR,
+  sparkDistribution,
+  startMirror,
+  waitFor,
+} from './support';
 
-/** Downloads, the mirror and the time-to-ready report; kept between runs. */
-const CACHE = process.env.E2E_CACHE ?? path.join(REPO_ROOT, '.cache', 'e2e');
-const MIRROR_DIR = path.join(CACHE, 'mirror');
 /** This run's seeds, keys and Swift data: in hosts.sh's state tmpfs, gone after `down`. */
 const WORK_DIR = path.join(process.env.E2E_STATE_DIR ?? '/run/spark-e2e', 'test');
 const SWIFT_DIR = path.join(WORK_DIR, 'swift');
@@ -239,12 +247,7 @@ function bootCluster(): void {
 
 beforeAll(async () => {
   // The distribution and the S3A jars, on a mirror laid out like the Apache archive.
-  const jarArgs = VERSION.s3aJars.map((j) => `${j.path}=${j.sha256}`);
-  sha512 = e2eScript('spark-dist.sh', [VERSION.version, MIRROR_DIR, ...jarArgs], 1_800_000)
-    .trim()
-    .split('\n')
-    .pop()!;
-  expect(sha512).toMatch(/^[0-9a-f]{128}$/);
+  sha512 = sparkDistribution(VERSION).sha512;
 
   // The subnet, and the state directory (a tmpfs that hosts.sh down removes, secrets and all).
   e2eScript('hosts.sh', ['down']);
@@ -264,7 +267,7 @@ beforeAll(async () => {
     throw new Error(`${(e as Error).message}\n${diagnostics()}`);
   }
   readyAt = Date.now() / 1000;
-  fs.writeFileSync(path.join(CACHE, 'time-to-ready.json'), JSON.stringify(timeToReady(), null, 2) + '\n');
+  fs.writeFileSync(path.join(E2E_CACHE, 'time-to-ready.json'), JSON.stringify(timeToReady(), null, 2) + '\n');
 }, 3_600_000);
 
 afterAll(() => {

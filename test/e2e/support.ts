@@ -6,9 +6,15 @@ import { spawn, spawnSync } from 'child_process';
 import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
+import { SparkVersion } from '../../lib';
 import { REPO_ROOT } from '../../scripts/tools-env';
 
 const E2E_SCRIPTS = path.join(REPO_ROOT, 'scripts', 'e2e');
+
+/** Downloads, the mirror and the time-to-ready report; kept between runs. */
+export const E2E_CACHE = process.env.E2E_CACHE ?? path.join(REPO_ROOT, '.cache', 'e2e');
+/** The mirror the test's hosts download from, laid out like the Apache archive. */
+export const MIRROR_DIR = path.join(E2E_CACHE, 'mirror');
 
 /** Output and exit status of a command run inside a test host. */
 export interface HostRun {
@@ -38,6 +44,20 @@ export function e2eScript(script: string, args: string[], timeoutMs = 600_000): 
     );
   }
   return result.stdout;
+}
+
+/**
+ * Spark `version` assembled by spark-dist.sh from PyPI and Maven Central into MIRROR_DIR
+ * (cached there), with its S3A jars; returns the tarball and its SHA-512.
+ */
+export function sparkDistribution(version: SparkVersion): { tarball: string; sha512: string } {
+  const jarArgs = version.s3aJars.map((j) => `${j.path}=${j.sha256}`);
+  const sha512 = e2eScript('spark-dist.sh', [version.version, MIRROR_DIR, ...jarArgs], 1_800_000)
+    .trim()
+    .split('\n')
+    .pop()!;
+  if (!/^[0-9a-f]{128}$/.test(sha512)) throw new Error(`spark-dist.sh printed no SHA-512 but ${sha512}`);
+  return { tarball: path.join(MIRROR_DIR, version.mirrorPath), sha512 };
 }
 
 /**
