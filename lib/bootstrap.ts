@@ -4,8 +4,8 @@ import { checkCaCertificate, CloudConfig } from './cloud-config';
 import { WorkerSizing } from './executor-sizing';
 import { invalid } from './private/errors';
 import { shellQuote } from './private/shell';
+import { checkWebUiTls, KEYSTORE_PASSWORD, MAKE_KEYSTORE_SCRIPT, pemAsBase64 } from './private/web-ui-tls';
 import { SparkVersion } from './spark-version';
-import { pemAsBase64 } from './private/web-ui-tls';
 import { SparkWebUiTlsOptions, WEB_UI_TLS_PATHS } from './web-ui-tls';
 
 /** The Spark master's RPC port. */
@@ -28,11 +28,12 @@ export const NOVA_USER_DATA_LIMIT = 65535;
 
 /**
  * Size of rendered user data as Nova will see it. References that Terraform fills in later
- * (secrets, container names) are counted as 64 characters each, longer than any of them.
+ * (secrets, container names) are counted as 64 characters each, longer than any of them;
+ * `extraBytes` adds room for references known to be longer (a PEM key from a variable).
  */
-export function estimateUserDataBytes(rendered: string): { rawBytes: number; base64Bytes: number } {
+export function estimateUserDataBytes(rendered: string, extraBytes = 0): { rawBytes: number; base64Bytes: number } {
   const filled = rendered.replace(/\$\{TfToken\[[^\]]*\]\}/g, 'x'.repeat(64));
-  const rawBytes = Buffer.byteLength(filled, 'utf8');
+  const rawBytes = Buffer.byteLength(filled, 'utf8') + extraBytes;
   return { rawBytes, base64Bytes: 4 * Math.ceil(rawBytes / 3) };
 }
 
@@ -74,7 +75,8 @@ export interface SparkBootstrapProps {
    */
   readonly trustedCaCertificates?: readonly string[];
   /**
-   * Serve the web UIs over HTTPS with this certificate (checked by the caller).
+   * Serve the web UIs over HTTPS with this certificate (the Spark settings that turn it on
+   * come with the cluster's spark-defaults).
    * @default - plain HTTP
    */
   readonly webUiTls?: SparkWebUiTlsOptions;
@@ -176,6 +178,7 @@ export class SparkBootstrap {
     }
     for (const pem of props.trustedCaCertificates ?? [])
       checkCaCertificate('SparkBootstrap: trustedCaCertificates', pem);
+    if (props.webUiTls) checkWebUiTls('SparkBootstrap', props.webUiTls);
     this.sparkVersion = props.sparkVersion;
     this.tarballUrl = `${mirror}/${props.sparkVersion.mirrorPath}`;
   }
@@ -251,6 +254,7 @@ export class SparkBootstrap {
     const config = new CloudConfig();
     for (const pem of this.props.trustedCaCertificates ?? []) config.addTrustedCaCertificate(pem);
     config.addSystemUser({ name: 'spark', homedir: '/var/lib/spark' });
+    const tls = this.props.webUiTls;
     const jars = this.sparkVersion.s3aJars.map((jar) => `${jar.path}=${jar.sha256}`).join(' ');
     config.addFile({
       path: NODE_PATHS.bootstrapEnv,
@@ -267,10 +271,10 @@ export class SparkBootstrap {
           SPARK_MASTER_HOST: this.props.masterIp,
           LOCAL_VOLUME_GIB: localVolumeGiB,
           SERVICES: services.join(' '),
-          WEB_UI_TLS: String(this.props.webUiTls !== undefined),
+          WEB_UI_TLS: String(Boolean(tls)),
+          ...(tls ? { WEB_UI_KEYSTORE_PASSWORD: KEYSTORE_PASSWORD } : {}),
         }) + '\n',
     });
-    const tls = this.props.webUiTls;
     if (tls) {
       config.addFile({
         path: WEB_UI_TLS_PATHS.certificate,
@@ -284,7 +288,7 @@ export class SparkBootstrap {
         content: pemAsBase64(tls.privateKeyPem),
       });
       config.addFile({
-        path: WEB_UI_TLS_PATHS.makeKeystore,
+        path: MAKE_KEYSTORE_SCRIPT,
         permissions: '0755',
         content: readAsset('make-ui-keystore.sh'),
       });

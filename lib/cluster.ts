@@ -26,8 +26,8 @@ import { GeneratedSecret } from './private/secret';
 import { escapeTerraformTemplate } from './private/terraform';
 import { Peer, Port, SparkSecurityGroup } from './security';
 import { UserDataChangePolicy, validateMetadata } from './server-options';
+import { checkWebUiTls, webUiTlsNamespaces, webUiTlsSparkConf } from './private/web-ui-tls';
 import { SparkVersion } from './spark-version';
-import { checkWebUiTls, webUiTlsSparkConf } from './private/web-ui-tls';
 import { SparkWebUiTlsOptions, webUiTlsPort } from './web-ui-tls';
 import { SparkWorkerPool, SparkWorkerPoolContext, SparkWorkerPoolOptions } from './worker-pool';
 
@@ -219,6 +219,7 @@ export class SparkCluster extends Construct {
     validateMetadata(where, props.metadata);
     this.checkSparkConf(props.sparkConf ?? {});
     if (props.webUiTls) checkWebUiTls(where, props.webUiTls);
+    this.checkSparkConfAgainstTls(props);
 
     if (props.network && (props.networkCidr || props.dnsNameservers)) {
       throw invalid(
@@ -491,10 +492,21 @@ export class SparkCluster extends Construct {
     return `${scheme}://${this.masterAddress}:${this.webUiPort(httpPort)}`;
   }
 
+  /**
+   * Bytes to count for values Terraform fills in that can be longer than the 64 that
+   * estimateUserDataBytes counts for each reference: a TLS key or chain from a variable,
+   * base64-encoded, at the size of an RSA-4096 key and a three-certificate chain.
+   */
+  private userDataAllowance(): number {
+    const tls = this.props.webUiTls;
+    if (!tls) return 0;
+    return (isUnresolved(tls.privateKeyPem) ? 4600 : 0) + (isUnresolved(tls.certificateChainPem) ? 9000 : 0);
+  }
+
   /** Renders a node's cloud-config for Terraform, refusing one over Nova's user-data limit. */
   private renderUserData(node: string, config: CloudConfig): string {
     const text = config.render();
-    const size = estimateUserDataBytes(text);
+    const size = estimateUserDataBytes(text, this.userDataAllowance());
     if (size.base64Bytes > NOVA_USER_DATA_LIMIT) {
       throw invalid(
         `${this.node.path}/${node}`,
@@ -524,6 +536,22 @@ export class SparkCluster extends Construct {
         cidr,
         'Use blocks such as 203.0.113.0/24 or 2001:db8::/48.',
       );
+    }
+  }
+
+  /** With webUiTls the library owns the UIs' TLS settings: ports and rules must agree. */
+  private checkSparkConfAgainstTls(props: SparkClusterProps): void {
+    if (!props.webUiTls) return;
+    const owned = webUiTlsNamespaces(true).map((ns) => `spark.ssl.${ns}.`);
+    for (const key of Object.keys(props.sparkConf ?? {})) {
+      if (key === 'spark.ssl.enabled' || owned.some((prefix) => key.startsWith(prefix))) {
+        throw invalid(
+          `${this.node.path}: sparkConf`,
+          "webUiTls sets the web UIs' TLS settings itself",
+          key,
+          'Drop the key from sparkConf, or drop webUiTls and configure spark.ssl.* yourself.',
+        );
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * TLS for the web UIs (master, workers, history server, applications), with a certificate
- * you provide. Each server turns the PEM pair into a PKCS#12 keystore at boot, under a
- * password it makes itself, so no keystore password exists outside the server.
+ * you provide. Each server turns the PEM pair into a PKCS#12 keystore at boot, readable by
+ * the Spark user only.
  *
  * The same certificate serves every node: its subject alternative names must cover each
  * name or address users browse to (the master's floating IP or DNS name, and the workers'
@@ -42,5 +42,4 @@ export const WEB_UI_TLS_PATHS = {
   certificate: '/etc/spark/tls/ui.crt',
   privateKey: '/etc/spark/tls/ui.key',
   keystore: '/etc/spark/tls/ui.p12',
-  makeKeystore: '/usr/local/lib/spark-bootstrap/make-ui-keystore',
 } as const;

@@ -1,5 +1,6 @@
 import { Testing } from 'cdktf';
 import fc from 'fast-check';
+import * as fs from 'fs';
 import { parse } from 'yaml';
 import { Flavor, SparkCluster, SparkConfigError, SparkVersion } from '../lib';
 import { clusterProps, newStack } from './support/fixtures';
@@ -52,6 +53,9 @@ const count = mostly(
 
 const uiCert = makeTestCertificate('DNS:spark.example.com');
 const otherCert = makeTestCertificate('DNS:spark.example.com');
+afterAll(() => {
+  for (const c of [uiCert, otherCert]) fs.rmSync(c.dir, { recursive: true, force: true });
+});
 const webUiTls = fc.option(
   fc.record({
     certificateChainPem: mostly(fc.constant(uiCert.chainPem), fc.oneof(adversarialText, fc.constant(uiCert.keyPem))),
@@ -129,13 +133,14 @@ function build(p: Props) {
   return { stack, synthesized: Testing.synth(stack) };
 }
 
-/** The shell-facing parts of the user data: scripts, env files, commands. */
+/** The shell-facing parts of the user data: scripts, env files, commands, decoded files. */
 function shellParts(userData: string): string {
   const doc = parse(fillTemplate(userData));
-  const files = (doc.write_files as { path: string; content: string }[]).filter(
+  const files = (doc.write_files as { path: string; content: string; encoding?: string }[]).filter(
     (f) => !f.path.endsWith('spark-defaults.conf'),
   );
-  return JSON.stringify([files.map((f) => f.content), doc.runcmd]);
+  const contents = files.map((f) => (f.encoding === 'b64' ? Buffer.from(f.content, 'base64').toString() : f.content));
+  return JSON.stringify([contents, doc.runcmd]);
 }
 
 describe('fuzzed props', () => {

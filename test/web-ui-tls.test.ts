@@ -1,8 +1,8 @@
-import { generateKeyPairSync } from 'crypto';
+import { TerraformVariable, Testing } from 'cdktf';
 import { spawnSync } from 'child_process';
+import { generateKeyPairSync } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { TerraformVariable, Testing } from 'cdktf';
 import { SparkCluster, SparkConfigError, SparkWebUiTlsOptions } from '../lib';
 import { clusterProps, clusterWithWorkers, newStack, resourcesOf, XLARGE } from './support/fixtures';
 import { tofuFor, synthStackDir } from './support/harness';
@@ -15,6 +15,10 @@ const tls: SparkWebUiTlsOptions = { certificateChainPem: cert.chainPem, privateK
 const ADMIN = '203.0.113.0/24';
 /** A line from the middle of the key's base64 body: present wherever the key leaked. */
 const keyBody = cert.keyPem.split('\n')[2];
+
+afterAll(() => {
+  for (const c of [cert, other]) fs.rmSync(c.dir, { recursive: true, force: true });
+});
 
 function tlsCluster(webUiTls: SparkWebUiTlsOptions = tls) {
   return clusterWithWorkers(2, {
@@ -33,7 +37,7 @@ function openPorts(synthesized: string, group: string): string[] {
 }
 
 describe('web UI TLS', () => {
-  it('serves every UI from the node keystore, with no keystore password in the synthesized config', () => {
+  it('serves every UI from the node keystore, each Spark TLS namespace configured in full', () => {
     const { stack, cluster } = tlsCluster();
     // Each namespace in full: Spark 3.5 does not carry spark.ssl.* defaults into them.
     for (const ns of ['standalone', 'ui', 'historyServer']) {
@@ -41,6 +45,9 @@ describe('web UI TLS', () => {
         [`spark.ssl.${ns}.enabled`]: 'true',
         [`spark.ssl.${ns}.keyStore`]: '/etc/spark/tls/ui.p12',
         [`spark.ssl.${ns}.keyStoreType`]: 'PKCS12',
+        // Public on purpose (SECURITY.md): the keystore's file mode protects the key.
+        [`spark.ssl.${ns}.keyStorePassword`]: 'spark-web-ui-not-a-secret',
+        [`spark.ssl.${ns}.keyPassword`]: 'spark-web-ui-not-a-secret',
       });
     }
     // Not the global switch, which would also turn on TLS for RPC in Spark 4.
@@ -48,7 +55,6 @@ describe('web UI TLS', () => {
     for (const template of Object.values(userDataOf(Testing.synth(stack)))) {
       const conf = filesOf(fillTemplate(template))['/etc/spark/conf/spark-defaults.conf'].content;
       expect(conf).toContain('spark.ssl.ui.enabled true\n');
-      expect(conf).not.toMatch(/Password/);
     }
     expect(cluster.masterWebUiUrl).toMatch(/^https:\/\/.*:8480$/);
     expect(cluster.historyServerUrl).toMatch(/^https:\/\/.*:18480$/);
@@ -149,6 +155,43 @@ describe('web UI TLS', () => {
     }).privateKey;
     expectError({ ...tls, privateKeyPem: encrypted }, /encrypted private keys are not supported/);
     expectError({ ...tls, privateKeyPem: other.keyPem }, /webUiTls: the private key does not belong to the first/);
+    // A broken intermediate: openssl on the server would silently leave it out.
+    const [leaf, ca] = cert.chainPem.split(/(?<=-----END CERTIFICATE-----\n)/);
+    const brokenCa = ca.replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA');
+    expectError({ ...tls, certificateChainPem: leaf + brokenCa }, /certificate 2 of 2 does not parse/);
+    // A key pasted into the chain is reported by its label, not its text.
+    expectError(
+      { ...tls, certificateChainPem: cert.chainPem + cert.keyPem },
+      /got "CERTIFICATE, CERTIFICATE, PRIVATE KEY"/,
+    );
+    const legacyEncrypted =
+      '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n';
+    expectError({ ...tls, privateKeyPem: legacyEncrypted }, /encrypted private keys are not supported/);
+    // From plain JavaScript, or a config file with a missing field.
+    const untyped = { certificateChainPem: cert.chainPem } as unknown as SparkWebUiTlsOptions;
+    expectError(untyped, /webUiTls\.privateKeyPem: must be PEM text, got "undefined"/);
+  });
+});
+
+describe('web UI TLS settings', () => {
+  it('accepts a key written by `openssl ecparam -genkey` (curve parameters first)', () => {
+    const ec = makeTestCertificate('DNS:spark.example.com', 'ec');
+    try {
+      expect(ec.keyPem).toContain('-----BEGIN EC PARAMETERS-----');
+      expect(() => tlsCluster({ certificateChainPem: ec.chainPem, privateKeyPem: ec.keyPem })).not.toThrow();
+    } finally {
+      fs.rmSync(ec.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses spark.ssl settings for the UIs in sparkConf, which would move ports away from the rules', () => {
+    for (const key of ['spark.ssl.ui.port', 'spark.ssl.standalone.enabled', 'spark.ssl.enabled']) {
+      expect(() => clusterWithWorkers(1, { webUiTls: tls, sparkConf: { [key]: '9443' } })).toThrow(
+        new RegExp(`sparkConf: webUiTls sets the web UIs' TLS settings itself, got "${key.replace(/\./g, '\\.')}"`),
+      );
+    }
+    // Without webUiTls they are the user's to set.
+    expect(() => clusterWithWorkers(1, { sparkConf: { 'spark.ssl.ui.port': '9443' } })).not.toThrow();
   });
 });
 
@@ -156,71 +199,55 @@ describe('make-ui-keystore (the script each server runs at boot)', () => {
   const script = path.join(__dirname, '..', 'lib', 'assets', 'make-ui-keystore.sh');
   const owner = `${process.getuid!()}:${process.getgid!()}`;
 
+  const PASSWORD = 'spark-web-ui-not-a-secret';
+
   function scratch(keyPem = cert.keyPem) {
     const dir = fs.mkdtempSync(path.join(cert.dir, 'node-'));
     fs.writeFileSync(path.join(dir, 'ui.crt'), cert.chainPem);
     fs.writeFileSync(path.join(dir, 'ui.key'), keyPem, { mode: 0o600 });
-    fs.writeFileSync(path.join(dir, 'spark-defaults.conf'), CONF, { mode: 0o600 });
     const file = (name: string) => path.join(dir, name);
     const run = () =>
-      spawnSync('bash', [script, file('ui.crt'), file('ui.key'), file('ui.p12'), file('spark-defaults.conf'), owner], {
+      spawnSync('bash', [script, file('ui.crt'), file('ui.key'), file('ui.p12'), PASSWORD, owner], {
         encoding: 'utf8',
         timeout: 60_000,
       });
     return { file, run };
   }
 
-  const CONF = 'spark.master spark://10.42.0.10:7077\nspark.ssl.ui.enabled true\nspark.ssl.standalone.enabled true\n';
-
-  function passwordsIn(conf: string): string[] {
-    return [...conf.matchAll(/^spark\.ssl\.(\w+\.\w+) (\S+)$/gm)]
-      .filter((m) => /Password$/.test(m[1]))
-      .map((m) => `${m[1]}=${m[2]}`);
+  function keytoolList(keystore: string) {
+    const keytool = spawnSync(
+      'keytool',
+      ['-list', '-v', '-storetype', 'PKCS12', '-keystore', keystore, '-storepass:env', 'STOREPASS'],
+      { encoding: 'utf8', env: { ...process.env, STOREPASS: PASSWORD }, timeout: 60_000 },
+    );
+    if (keytool.error) throw new Error(`keytool is missing: run scripts/install-system-packages.sh (${keytool.error})`);
+    return keytool.stdout;
   }
 
-  it('makes a PKCS#12 keystore that Java opens with the password it adds to spark-defaults.conf', () => {
+  it('makes a PKCS#12 keystore, readable by its owner only, that Java opens with the password', () => {
     const node = scratch();
     const first = node.run();
     expect({ status: first.status, stderr: first.stderr }).toEqual({ status: 0, stderr: '' });
-    const conf = fs.readFileSync(node.file('spark-defaults.conf'), 'utf8');
-    expect(conf).toMatch(/^spark\.master spark:\/\/10\.42\.0\.10:7077$/m);
-    const passwords = passwordsIn(conf);
-    const password = passwords[0].split('=')[1];
-    expect(password).toMatch(/^[0-9a-f]{48}$/);
-    // For each namespace the config enables, and for no other.
-    expect(passwords.sort()).toEqual(
-      ['standalone.keyPassword', 'standalone.keyStorePassword', 'ui.keyPassword', 'ui.keyStorePassword'].map(
-        (key) => `${key}=${password}`,
-      ),
-    );
-    expect(first.stdout).not.toContain(password);
     expect((fs.statSync(node.file('ui.p12')).mode & 0o777).toString(8)).toBe('600');
-    expect((fs.statSync(node.file('spark-defaults.conf')).mode & 0o777).toString(8)).toBe('600');
-
-    const keytool = spawnSync(
-      'keytool',
-      ['-list', '-v', '-storetype', 'PKCS12', '-keystore', node.file('ui.p12'), '-storepass:env', 'STOREPASS'],
-      { encoding: 'utf8', env: { ...process.env, STOREPASS: password }, timeout: 60_000 },
-    );
-    if (keytool.error) throw new Error(`keytool is missing: run scripts/install-system-packages.sh (${keytool.error})`);
-    expect(keytool.stdout).toContain('Alias name: spark-ui');
-    expect(keytool.stdout).toContain('Entry type: PrivateKeyEntry');
-    expect(keytool.stdout).toContain('Certificate chain length: 2');
-
-    // A second run (a re-run bootstrap) replaces the keystore and the password, not adds one.
+    const listing = keytoolList(node.file('ui.p12'));
+    expect(listing).toContain('Alias name: spark-ui');
+    expect(listing).toContain('Entry type: PrivateKeyEntry');
+    expect(listing).toContain('Certificate chain length: 2');
+    // A second run (a re-run bootstrap, a rotated certificate) replaces the keystore.
+    const inode = fs.statSync(node.file('ui.p12')).ino;
     expect(node.run().status).toBe(0);
-    const again = passwordsIn(fs.readFileSync(node.file('spark-defaults.conf'), 'utf8'));
-    expect(again).toHaveLength(4);
-    expect(again[0].split('=')[1]).not.toBe(password);
+    expect(fs.statSync(node.file('ui.p12')).ino).not.toBe(inode);
   });
 
-  it('refuses a key that does not belong to the certificate and leaves the config as it was', () => {
-    const node = scratch(other.keyPem);
+  it('refuses a key that does not belong to the certificate and keeps the keystore it had', () => {
+    const node = scratch();
+    expect(node.run().status).toBe(0);
+    const before = fs.readFileSync(node.file('ui.p12'));
+    fs.writeFileSync(node.file('ui.key'), other.keyPem);
     const run = node.run();
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('make-ui-keystore: could not make the keystore');
-    expect(fs.existsSync(node.file('ui.p12'))).toBe(false);
+    expect(fs.readFileSync(node.file('ui.p12'))).toEqual(before);
     expect(fs.existsSync(node.file('ui.p12.tmp'))).toBe(false);
-    expect(fs.readFileSync(node.file('spark-defaults.conf'), 'utf8')).toBe(CONF);
   });
 });

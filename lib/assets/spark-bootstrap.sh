@@ -166,7 +166,7 @@ main() {
   write_node_env
   if [ "$WEB_UI_TLS" = true ]; then
     "$ROOT/usr/local/lib/spark-bootstrap/make-ui-keystore" "$ROOT/etc/spark/tls/ui.crt" "$ROOT/etc/spark/tls/ui.key" \
-      "$ROOT/etc/spark/tls/ui.p12" "$ROOT/etc/spark/conf/spark-defaults.conf" || fail "could not make the web UI keystore"
+      "$ROOT/etc/spark/tls/ui.p12" "${WEB_UI_KEYSTORE_PASSWORD:?}" || fail "could not make the web UI keystore"
   fi
   phase_start start
   systemctl daemon-reload

@@ -3,17 +3,35 @@ import { Fn, Token } from 'cdktf';
 import { SparkWebUiTlsOptions, WEB_UI_TLS_PATHS } from '../web-ui-tls';
 import { invalid } from './errors';
 
+/** Where the bootstrap finds the script that makes the keystore. */
+export const MAKE_KEYSTORE_SCRIPT = '/usr/local/lib/spark-bootstrap/make-ui-keystore';
+
+/**
+ * The keystore's password: fixed and public, on purpose. Spark reads it from the same
+ * configuration the Spark user reads the keystore with, and passes it on the command line of
+ * drivers it starts on workers (cluster deploy mode), so a per-node secret would protect
+ * nothing and break those drivers. The keystore's mode (0600, owned by spark) protects the key.
+ */
+export const KEYSTORE_PASSWORD = 'spark-web-ui-not-a-secret';
+
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[A-Za-z0-9+/=\r\n]+?-----END \1-----/g;
 const KEY_LABELS = ['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY'];
 
-/** The labels of the PEM blocks in `text`, and whether anything else is there. */
-function pemBlocks(text: string): { labels: string[]; rest: string } {
+/** The PEM blocks in `text` (label and text), and whether anything else is there. */
+function pemBlocks(text: string): { labels: string[]; blocks: string[]; rest: string } {
   const labels: string[] = [];
-  const rest = text.replace(PEM_BLOCK, (_block, label: string) => {
+  const blocks: string[] = [];
+  const rest = text.replace(PEM_BLOCK, (block: string, label: string) => {
     labels.push(label);
+    blocks.push(block);
     return '';
   });
-  return { labels, rest: rest.trim() };
+  return { labels, blocks, rest: rest.trim() };
+}
+
+/** What an error may show of a PEM input: its block labels, never its text. */
+function describe(labels: string[]): string {
+  return labels.length === 0 ? 'no PEM block' : labels.join(', ');
 }
 
 /**
@@ -21,32 +39,49 @@ function pemBlocks(text: string): { labels: string[]; rest: string } {
  * checked by the server, which refuses a pair that does not match). Errors name `where`.
  */
 export function checkWebUiTls(where: string, tls: SparkWebUiTlsOptions): void {
+  for (const field of ['certificateChainPem', 'privateKeyPem'] as const) {
+    if (typeof tls[field] !== 'string') {
+      throw invalid(
+        `${where}: webUiTls.${field}`,
+        'must be PEM text',
+        typeof tls[field],
+        'Pass the text of the PEM file, e.g. readFileSync("ui.pem", "utf8"), or a Terraform reference.',
+      );
+    }
+  }
   let certificate: X509Certificate | undefined;
   let key: KeyObject | undefined;
   if (!Token.isUnresolved(tls.certificateChainPem)) {
-    const { labels, rest } = pemBlocks(tls.certificateChainPem);
+    const { labels, blocks, rest } = pemBlocks(tls.certificateChainPem);
     if (labels.length === 0 || rest !== '' || labels.some((l) => l !== 'CERTIFICATE')) {
       throw invalid(
         `${where}: webUiTls.certificateChainPem`,
         'must be PEM certificates only (the server certificate first, then intermediates)',
-        tls.certificateChainPem.trim().slice(0, 40),
+        rest === '' ? describe(labels) : `${describe(labels)} and other text`,
         'Pass the text of the certificate chain file, e.g. readFileSync("ui.pem", "utf8").',
       );
     }
-    try {
-      certificate = new X509Certificate(tls.certificateChainPem);
-    } catch (e) {
-      throw invalid(
-        `${where}: webUiTls.certificateChainPem`,
-        `the first certificate does not parse (${(e as Error).message})`,
-        tls.certificateChainPem.trim().slice(0, 40),
-        'Check the file with `openssl x509 -noout -text -in ui.pem`.',
-      );
-    }
+    // Every certificate: openssl on the server would silently drop one that does not parse.
+    const parsed = blocks.map((block, i) => {
+      try {
+        return new X509Certificate(block);
+      } catch (e) {
+        throw invalid(
+          `${where}: webUiTls.certificateChainPem`,
+          `certificate ${i + 1} of ${blocks.length} does not parse (${(e as Error).message})`,
+          'CERTIFICATE',
+          'Check the file with `openssl crl2pkcs7 -nocrl -certfile ui.pem | openssl pkcs7 -print_certs -noout`.',
+        );
+      }
+    });
+    certificate = parsed[0];
   }
   if (!Token.isUnresolved(tls.privateKeyPem)) {
-    const { labels, rest } = pemBlocks(tls.privateKeyPem);
-    if (labels.length === 1 && labels[0] === 'ENCRYPTED PRIVATE KEY') {
+    const found = pemBlocks(tls.privateKeyPem);
+    // `openssl ecparam -genkey` writes the curve's parameters before the key: harmless.
+    const labels = found.labels.filter((l) => l !== 'EC PARAMETERS');
+    const rest = found.rest;
+    if (labels.includes('ENCRYPTED PRIVATE KEY') || /^Proc-Type: 4,ENCRYPTED/m.test(tls.privateKeyPem)) {
       throw invalid(
         `${where}: webUiTls.privateKeyPem`,
         'encrypted private keys are not supported (the server has no passphrase)',
@@ -59,7 +94,7 @@ export function checkWebUiTls(where: string, tls: SparkWebUiTlsOptions): void {
       throw invalid(
         `${where}: webUiTls.privateKeyPem`,
         'must be one PEM private key (BEGIN PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)',
-        labels.length === 0 ? 'no PEM block' : labels.join(', '),
+        rest === '' ? describe(labels) : `${describe(labels)} and other text`,
         'Pass the text of the key file, or better a sensitive TerraformVariable holding it.',
       );
     }
@@ -95,16 +130,22 @@ export function pemAsBase64(pem: string): string {
 /**
  * spark-defaults.conf settings that serve the UIs over HTTPS from the node's keystore. Spark
  * 3.5 reads each namespace's keystore settings on their own (the spark.ssl.* defaults do not
- * reach them), so each gets the full set; the keystore's password is added on the node when
- * the keystore is made. Each UI keeps its HTTP port, which then only redirects to HTTPS.
+ * reach them), so each gets the full set. Each UI keeps its HTTP port, which then only
+ * redirects to HTTPS.
  */
 export function webUiTlsSparkConf(historyServer: boolean): Record<string, string> {
-  const namespaces = historyServer ? ['standalone', 'ui', 'historyServer'] : ['standalone', 'ui'];
   const conf: Record<string, string> = {};
-  for (const ns of namespaces) {
+  for (const ns of webUiTlsNamespaces(historyServer)) {
     conf[`spark.ssl.${ns}.enabled`] = 'true';
     conf[`spark.ssl.${ns}.keyStore`] = WEB_UI_TLS_PATHS.keystore;
     conf[`spark.ssl.${ns}.keyStoreType`] = 'PKCS12';
+    conf[`spark.ssl.${ns}.keyStorePassword`] = KEYSTORE_PASSWORD;
+    conf[`spark.ssl.${ns}.keyPassword`] = KEYSTORE_PASSWORD;
   }
   return conf;
+}
+
+/** Spark's TLS namespaces of the UIs the cluster runs. */
+export function webUiTlsNamespaces(historyServer: boolean): string[] {
+  return historyServer ? ['standalone', 'ui', 'historyServer'] : ['standalone', 'ui'];
 }

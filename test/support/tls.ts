@@ -17,11 +17,18 @@ export interface TestCertificate {
   readonly dir: string;
 }
 
-/** A CA and a server certificate for `subjectAltName`, e.g. 'IP:10.42.0.10,DNS:spark.example'. */
-export function makeTestCertificate(subjectAltName: string): TestCertificate {
+/**
+ * A CA and a server certificate for `subjectAltName`, e.g. 'IP:10.42.0.10,DNS:spark.example';
+ * `ec` makes the server key with `openssl ecparam -genkey` (curve parameters, then the key).
+ */
+export function makeTestCertificate(subjectAltName: string, keyType: 'rsa' | 'ec' = 'rsa'): TestCertificate {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ui-tls-'));
   const script = path.join(REPO_ROOT, 'scripts', 'e2e', 'test-ca.sh');
-  const result = spawnSync('bash', [script, dir, `ui=${subjectAltName}`], { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync('bash', [script, dir, `ui=${subjectAltName}`], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, TEST_CA_KEY_TYPE: keyType },
+  });
   if (result.status !== 0) {
     throw new Error(
       `test-ca.sh failed (${result.error?.message ?? result.stderr}); openssl comes from scripts/install-system-packages.sh`,
