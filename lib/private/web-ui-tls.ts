@@ -49,72 +49,77 @@ export function checkWebUiTls(where: string, tls: SparkWebUiTlsOptions): void {
       );
     }
   }
-  let certificate: X509Certificate | undefined;
-  let key: KeyObject | undefined;
-  if (!Token.isUnresolved(tls.certificateChainPem)) {
-    const { labels, blocks, rest } = pemBlocks(tls.certificateChainPem);
-    if (labels.length === 0 || rest !== '' || labels.some((l) => l !== 'CERTIFICATE')) {
-      throw invalid(
-        `${where}: webUiTls.certificateChainPem`,
-        'must be PEM certificates only (the server certificate first, then intermediates)',
-        rest === '' ? describe(labels) : `${describe(labels)} and other text`,
-        'Pass the text of the certificate chain file, e.g. readFileSync("ui.pem", "utf8").',
-      );
-    }
-    // Every certificate: openssl on the server would silently drop one that does not parse.
-    const parsed = blocks.map((block, i) => {
-      try {
-        return new X509Certificate(block);
-      } catch (e) {
-        throw invalid(
-          `${where}: webUiTls.certificateChainPem`,
-          `certificate ${i + 1} of ${blocks.length} does not parse (${(e as Error).message})`,
-          'CERTIFICATE',
-          'Check the file with `openssl crl2pkcs7 -nocrl -certfile ui.pem | openssl pkcs7 -print_certs -noout`.',
-        );
-      }
-    });
-    certificate = parsed[0];
-  }
-  if (!Token.isUnresolved(tls.privateKeyPem)) {
-    const found = pemBlocks(tls.privateKeyPem);
-    // `openssl ecparam -genkey` writes the curve's parameters before the key: harmless.
-    const labels = found.labels.filter((l) => l !== 'EC PARAMETERS');
-    const rest = found.rest;
-    if (labels.includes('ENCRYPTED PRIVATE KEY') || /^Proc-Type: 4,ENCRYPTED/m.test(tls.privateKeyPem)) {
-      throw invalid(
-        `${where}: webUiTls.privateKeyPem`,
-        'encrypted private keys are not supported (the server has no passphrase)',
-        'ENCRYPTED PRIVATE KEY',
-        'Decrypt it with `openssl pkey -in key.pem -out plain.pem`, and keep plain.pem out of version control.',
-      );
-    }
-    if (labels.length !== 1 || rest !== '' || !KEY_LABELS.includes(labels[0])) {
-      // Never echo the value: it is (or was meant to be) a private key.
-      throw invalid(
-        `${where}: webUiTls.privateKeyPem`,
-        'must be one PEM private key (BEGIN PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)',
-        rest === '' ? describe(labels) : `${describe(labels)} and other text`,
-        'Pass the text of the key file, or better a sensitive TerraformVariable holding it.',
-      );
-    }
-    try {
-      key = createPrivateKey(tls.privateKeyPem);
-    } catch (e) {
-      throw invalid(
-        `${where}: webUiTls.privateKeyPem`,
-        `the private key does not parse (${(e as Error).message})`,
-        labels[0],
-        'Check it with `openssl pkey -noout -in key.pem`.',
-      );
-    }
-  }
+  const certificate = Token.isUnresolved(tls.certificateChainPem)
+    ? undefined
+    : checkChain(where, tls.certificateChainPem);
+  const key = Token.isUnresolved(tls.privateKeyPem) ? undefined : checkKey(where, tls.privateKeyPem);
   if (certificate && key && !certificate.checkPrivateKey(key)) {
     throw invalid(
       `${where}: webUiTls`,
       'the private key does not belong to the first certificate of the chain',
       certificate.subject.replace(/\n/g, ', '),
       'Pass the key the certificate was issued for, and put the server certificate first in the chain.',
+    );
+  }
+}
+
+/** Parses every certificate of a chain; returns the first (the server's). */
+function checkChain(where: string, pem: string): X509Certificate {
+  const { labels, blocks, rest } = pemBlocks(pem);
+  if (labels.length === 0 || rest !== '' || labels.some((l) => l !== 'CERTIFICATE')) {
+    throw invalid(
+      `${where}: webUiTls.certificateChainPem`,
+      'must be PEM certificates only (the server certificate first, then intermediates)',
+      rest === '' ? describe(labels) : `${describe(labels)} and other text`,
+      'Pass the text of the certificate chain file, e.g. readFileSync("ui.pem", "utf8").',
+    );
+  }
+  // Every certificate: openssl on the server would silently drop one that does not parse.
+  const certificates = blocks.map((block, i) => {
+    try {
+      return new X509Certificate(block);
+    } catch (e) {
+      throw invalid(
+        `${where}: webUiTls.certificateChainPem`,
+        `certificate ${i + 1} of ${blocks.length} does not parse (${(e as Error).message})`,
+        'CERTIFICATE',
+        'Check the file with `openssl crl2pkcs7 -nocrl -certfile ui.pem | openssl pkcs7 -print_certs -noout`.',
+      );
+    }
+  });
+  return certificates[0];
+}
+
+/** Parses one unencrypted PEM private key. */
+function checkKey(where: string, pem: string): KeyObject {
+  const found = pemBlocks(pem);
+  // `openssl ecparam -genkey` writes the curve's parameters before the key: harmless.
+  const labels = found.labels.filter((l) => l !== 'EC PARAMETERS');
+  if (labels.includes('ENCRYPTED PRIVATE KEY') || /^Proc-Type: 4,ENCRYPTED/m.test(pem)) {
+    throw invalid(
+      `${where}: webUiTls.privateKeyPem`,
+      'encrypted private keys are not supported (the server has no passphrase)',
+      'ENCRYPTED PRIVATE KEY',
+      'Decrypt it with `openssl pkey -in key.pem -out plain.pem`, and keep plain.pem out of version control.',
+    );
+  }
+  if (labels.length !== 1 || found.rest !== '' || !KEY_LABELS.includes(labels[0])) {
+    // Never echo the value: it is (or was meant to be) a private key.
+    throw invalid(
+      `${where}: webUiTls.privateKeyPem`,
+      'must be one PEM private key (BEGIN PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)',
+      found.rest === '' ? describe(labels) : `${describe(labels)} and other text`,
+      'Pass the text of the key file, or better a sensitive TerraformVariable holding it.',
+    );
+  }
+  try {
+    return createPrivateKey(pem);
+  } catch (e) {
+    throw invalid(
+      `${where}: webUiTls.privateKeyPem`,
+      `the private key does not parse (${(e as Error).message})`,
+      labels[0],
+      'Check it with `openssl pkey -noout -in key.pem`.',
     );
   }
 }

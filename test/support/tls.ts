@@ -12,7 +12,6 @@ export interface TestCertificate {
   /** The server certificate followed by the CA's (a chain, as users pass it). */
   readonly chainPem: string;
   readonly keyPem: string;
-  readonly caPem: string;
   /** The directory holding ca.pem, ui.pem, ui-chain.pem and ui.key. */
   readonly dir: string;
 }
@@ -35,5 +34,5 @@ export function makeTestCertificate(subjectAltName: string, keyType: 'rsa' | 'ec
     );
   }
   const read = (name: string) => fs.readFileSync(path.join(dir, name), 'utf8');
-  return { chainPem: read('ui-chain.pem'), keyPem: read('ui.key'), caPem: read('ca.pem'), dir };
+  return { chainPem: read('ui-chain.pem'), keyPem: read('ui.key'), dir };
 }
