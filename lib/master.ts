@@ -114,7 +114,13 @@ export class SparkMaster extends Construct {
         pool: props.network.externalNetwork.name,
         description: `${props.name} (Spark master)`,
       });
-      new NetworkingFloatingipAssociateV2(this, 'FloatingIpAssociation', { floatingIp: fip.address, portId: port.id });
+      new NetworkingFloatingipAssociateV2(this, 'FloatingIpAssociation', {
+        floatingIp: fip.address,
+        portId: port.id,
+        // Without the router interface Neutron cannot reach the external network from the
+        // subnet and refuses the association.
+        dependsOn: props.network.routerInterface ? [props.network.routerInterface] : undefined,
+      });
       this.publicIp = fip.address;
     }
 

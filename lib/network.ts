@@ -1,4 +1,4 @@
-import { TerraformStack } from 'cdktf';
+import { ITerraformDependable, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { NetworkingNetworkV2 } from '../.gen/providers/openstack/networking-network-v2';
 import { NetworkingRouterInterfaceV2 } from '../.gen/providers/openstack/networking-router-interface-v2';
@@ -24,6 +24,12 @@ export interface ISparkNetwork {
   readonly masterIp: string;
   /** The external network behind the router, when the library created one. */
   readonly externalNetwork?: ExternalNetwork;
+  /**
+   * The router interface that connects the subnet to the external network, when the library
+   * created it. Neutron refuses to associate a floating IP with a port on the subnet until
+   * it exists (ExternalGatewayForFloatingIPNotFound), so associations depend on it.
+   */
+  readonly routerInterface?: ITerraformDependable;
 }
 
 /** Props of a new SparkNetwork. */
@@ -121,6 +127,7 @@ export class SparkNetwork extends Construct implements ISparkNetwork {
   readonly externalNetwork?: ExternalNetwork;
   /** The router, when one was created. */
   readonly routerId?: string;
+  readonly routerInterface?: ITerraformDependable;
 
   constructor(scope: Construct, id: string, props: SparkNetworkProps) {
     super(scope, id);
@@ -173,7 +180,10 @@ export class SparkNetwork extends Construct implements ISparkNetwork {
         adminStateUp: true,
         externalNetworkId: props.externalNetwork.idIn(this),
       });
-      new NetworkingRouterInterfaceV2(this, 'RouterInterface', { routerId: router.id, subnetId: subnet.id });
+      this.routerInterface = new NetworkingRouterInterfaceV2(this, 'RouterInterface', {
+        routerId: router.id,
+        subnetId: subnet.id,
+      });
       this.routerId = router.id;
     }
   }

@@ -71,6 +71,9 @@ export interface SparkObjectStorageProps {
 /** Prefix of the event logs inside the event-log container. */
 export const EVENT_LOG_PREFIX = 'spark-events';
 
+/** What the event-log directory's marker object holds. */
+export const EVENT_LOG_MARKER_CONTENT = 'Spark event logs of this cluster; the history server reads this prefix.\n';
+
 /**
  * S3A access for a cluster: a Keystone EC2 credential for the deploying user and project,
  * and the event-log directory. The credential's secret stays in Terraform state and in the
@@ -111,11 +114,14 @@ export class SparkObjectStorage extends Construct {
     this.accessKey = credential.access;
     this.secretKey = Fn.sensitive(credential.secret);
     // S3A treats a prefix with an object in it as an existing directory; the history server
-    // refuses to start on a log directory that does not exist.
+    // refuses to start on a log directory that does not exist. The content must not be empty:
+    // the provider takes `content = ""` for "no content given" and refuses to create the object.
+    // The history server skips names that start with a dot.
     new ObjectstorageObjectV1(this, 'EventLogDir', {
       containerName: props.eventLogContainer.containerName,
       name: `${EVENT_LOG_PREFIX}/.keep`,
-      content: '',
+      content: EVENT_LOG_MARKER_CONTENT,
+      contentType: 'text/plain',
     });
     this.eventLogDir = `s3a://${props.eventLogContainer.containerName}/${EVENT_LOG_PREFIX}/`;
   }

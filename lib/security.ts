@@ -173,13 +173,16 @@ export class Connections {
     const id = `Ingress-${peer.key}-${port.key}`;
     if (this.rules.has(id)) return;
     this.rules.set(id, { peer, port, description });
+    // Neutron stores 1-65535 as "no range" and reads back 0: written as a range, the rule
+    // would differ from the cloud on every plan and be replaced on every apply.
+    const everyPort = port.protocol === 'tcp' && port.from === 1 && port.to === 65535;
     new NetworkingSecgroupRuleV2(this.group, id, {
       securityGroupId: this.group.groupId,
       direction: 'ingress',
       ethertype: peer.ethertype,
       protocol: port.protocol,
-      portRangeMin: port.from,
-      portRangeMax: port.to,
+      portRangeMin: everyPort ? undefined : port.from,
+      portRangeMax: everyPort ? undefined : port.to,
       remoteIpPrefix: peer.cidrBlock,
       remoteGroupId: peer.securityGroup?.groupId,
       description,

@@ -55,4 +55,15 @@ describe('SparkMaster', () => {
     ]);
     expect(Object.keys(resourcesOf(synthesized, 'openstack_compute_volume_attach_v2'))).toHaveLength(1);
   });
+
+  it('associates the floating IP only after the router interface exists', () => {
+    // Neutron answers ExternalGatewayForFloatingIPNotFound while the subnet has no router interface.
+    const { stack } = build({ floatingIp: true });
+    const [association] = Object.values(
+      resourcesOf(Testing.synth(stack), 'openstack_networking_floatingip_associate_v2'),
+    );
+    expect(association.depends_on).toEqual([
+      expect.stringMatching(/^openstack_networking_router_interface_v2\.Net_RouterInterface/),
+    ]);
+  });
 });

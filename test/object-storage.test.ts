@@ -1,6 +1,6 @@
 import { Testing } from 'cdktf';
 import { ObjectstorageContainerV1 } from '../.gen/providers/openstack/objectstorage-container-v1';
-import { SparkContainer, SparkObjectStorage } from '../lib';
+import { EVENT_LOG_MARKER_CONTENT, SparkContainer, SparkObjectStorage } from '../lib';
 import { newStack, resourcesOf } from './support/fixtures';
 
 describe('SparkContainer and SparkObjectStorage', () => {
@@ -31,9 +31,16 @@ describe('SparkContainer and SparkObjectStorage', () => {
     const synthesized = Testing.synth(stack);
     expect(Object.keys(resourcesOf(synthesized, 'openstack_identity_ec2_credential_v3'))).toHaveLength(1);
     expect(Object.values(resourcesOf(synthesized, 'openstack_objectstorage_object_v1'))).toEqual([
-      { container_name: 'events', name: 'spark-events/.keep', content: '' },
+      {
+        container_name: 'events',
+        name: 'spark-events/.keep',
+        content: EVENT_LOG_MARKER_CONTENT,
+        content_type: 'text/plain',
+      },
     ]);
     expect(resourcesOf(synthesized, 'openstack_objectstorage_container_v1')).toEqual({});
+    // The provider treats empty content as "none given" and refuses to create the object.
+    expect(EVENT_LOG_MARKER_CONTENT.length).toBeGreaterThan(0);
   });
 
   it.each([

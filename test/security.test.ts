@@ -32,11 +32,25 @@ describe('security groups', () => {
     group.connections.allowInternally(Port.allTcp(), 'all TCP between members');
     const [rule] = Object.values(resourcesOf(Testing.synth(stack), 'openstack_networking_secgroup_rule_v2'));
     expect(rule).toMatchObject({
-      port_range_min: 1,
-      port_range_max: 65535,
+      protocol: 'tcp',
       remote_group_id: expect.stringMatching(/Internal_Group.*\.id/),
     });
     expect(rule.remote_ip_prefix).toBeUndefined();
+  });
+
+  it('writes every TCP port as no range, as Neutron stores it, so plans after apply stay empty', () => {
+    const stack = newStack();
+    const group = new SparkSecurityGroup(stack, 'Internal', { name: 'internal', description: 'members' });
+    group.connections.allowInternally(Port.allTcp(), 'all TCP between members');
+    group.connections.allowFrom(Peer.ipv4('203.0.113.0/24'), Port.tcpRange(1, 65535), 'all TCP, spelled out');
+    group.connections.allowFrom(Peer.ipv4('203.0.113.0/24'), Port.tcpRange(1, 1024), 'low ports');
+    const rules = Object.values(resourcesOf(Testing.synth(stack), 'openstack_networking_secgroup_rule_v2'));
+    const ranges = rules.map((r) => [r.description, r.port_range_min, r.port_range_max]);
+    expect(ranges.sort()).toEqual([
+      ['all TCP between members', undefined, undefined],
+      ['all TCP, spelled out', undefined, undefined],
+      ['low ports', 1, 1024],
+    ]);
   });
 
   it('refuses the whole internet unless it is asked for by name', () => {
