@@ -1,4 +1,4 @@
-import { propertyAccess, TerraformIterator, Token } from 'cdktf';
+import { Fn, propertyAccess, TerraformIterator, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { BlockstorageVolumeV3 } from '../.gen/providers/openstack/blockstorage-volume-v3';
 import { ComputeInstanceV2 } from '../.gen/providers/openstack/compute-instance-v2';
@@ -16,6 +16,9 @@ import { Placement, UserDataChangePolicy, validateMetadata } from './server-opti
 /** The largest pool the library accepts; split bigger clusters into several pools. */
 export const MAX_WORKERS_PER_POOL = 1000;
 
+/** Nova's default `server_group_members` quota: how many servers one server group may hold. */
+export const DEFAULT_SERVER_GROUP_MEMBERS = 10;
+
 /** Options of `cluster.addWorkerPool(id, options)`. */
 export interface SparkWorkerPoolOptions {
   /** Number of workers, 1 to 1000. Scaling adds or removes only the last workers. */
@@ -32,6 +35,14 @@ export interface SparkWorkerPoolOptions {
    * @default Placement.SOFT_ANTI_AFFINITY
    */
   readonly placement?: Placement;
+  /**
+   * How many workers one server group holds: your cloud's `server_group_members` quota.
+   * A pool with more workers gets one group per this many (`<cluster>-<pool>`,
+   * `<cluster>-<pool>-2`, ...), each with the pool's policy, so it schedules on a cloud with
+   * Nova's default quota; workers are spread within each group, not across groups.
+   * @default 10 - Nova's default quota
+   */
+  readonly serverGroupMaxMembers?: number;
   /**
    * A Cinder volume of this size (GiB) per worker, formatted and mounted as Spark's local
    * (shuffle and spill) directory.
@@ -121,6 +132,15 @@ export class SparkWorkerPool extends Construct {
         'Set localVolumeGiB too, or drop volumeType.',
       );
     }
+    const groupSize = props.serverGroupMaxMembers ?? DEFAULT_SERVER_GROUP_MEMBERS;
+    if (!Number.isInteger(groupSize) || groupSize < 1) {
+      throw invalid(
+        where,
+        'serverGroupMaxMembers must be a whole number >= 1',
+        groupSize,
+        "Use your cloud's server_group_members quota (`openstack quota show`), or leave it unset for 10.",
+      );
+    }
     validateMetadata(where, props.metadata);
     this.count = props.count;
     this.flavor = props.flavor;
@@ -132,12 +152,6 @@ export class SparkWorkerPool extends Construct {
     const serverName = (key: string) => `${cluster.clusterName}-${key}`;
     const keys = TerraformIterator.fromList(this.workerKeys);
     const placement = props.placement ?? Placement.SOFT_ANTI_AFFINITY;
-    const serverGroup = placement.policy
-      ? new ComputeServergroupV2(this, 'ServerGroup', {
-          name: `${cluster.clusterName}-${this.poolId}`,
-          policies: [placement.policy],
-        })
-      : undefined;
 
     const ports = new NetworkingPortV2(this, 'Ports', {
       forEach: keys,
@@ -150,6 +164,9 @@ export class SparkWorkerPool extends Construct {
 
     const image = props.image ?? cluster.defaultImage;
     const byPort = TerraformIterator.fromResources(ports);
+    const schedulerHints = placement.policy
+      ? this.serverGroups(cluster.clusterName, placement.policy, groupSize, byPort)
+      : undefined;
     const servers = new ComputeInstanceV2(this, 'Servers', {
       forEach: byPort,
       name: serverName(byPort.key),
@@ -160,7 +177,7 @@ export class SparkWorkerPool extends Construct {
       network: [{ port: byPort.getString('id') }],
       userData: cluster.userDataFor(this),
       configDrive: cluster.configDrive,
-      schedulerHints: serverGroup ? [{ group: serverGroup.id }] : undefined,
+      schedulerHints,
       metadata: {
         ...props.metadata,
         'spark:cluster': cluster.clusterName,
@@ -185,5 +202,31 @@ export class SparkWorkerPool extends Construct {
         volumeId: Token.asString(propertyAccess(Token.asAny(volumes.fqn), [byServer.key, 'id'])),
       });
     }
+  }
+
+  /**
+   * The pool's server groups and each worker's scheduler hint. Worker n joins group
+   * ceil(n / groupSize); the first group keeps the address and name a single-group pool has,
+   * so growing past one group adds groups and never moves a worker (a new hint would replace it).
+   */
+  private serverGroups(clusterName: string, policy: string, groupSize: number, keys: { readonly key: string }) {
+    const name = `${clusterName}-${this.poolId}`;
+    const first = new ComputeServergroupV2(this, 'ServerGroup', { name, policies: [policy] });
+    const groupCount = Math.ceil(this.count / groupSize);
+    if (groupCount === 1) return [{ group: first.id }];
+    const more = Array.from({ length: groupCount - 1 }, (_, i) => String(i + 2));
+    const others = TerraformIterator.fromList(more);
+    const rest = new ComputeServergroupV2(this, 'MoreServerGroups', {
+      forEach: others,
+      name: `${name}-${others.value}`,
+      policies: [policy],
+    });
+    const groupOf: Record<string, string> = {};
+    this.workerKeys.forEach((key, i) => {
+      const group = Math.floor(i / groupSize);
+      groupOf[key] =
+        group === 0 ? first.id : Token.asString(propertyAccess(Token.asAny(rest.fqn), [String(group + 1), 'id']));
+    });
+    return [{ group: Token.asString(Fn.lookup(groupOf, keys.key)) }];
   }
 }

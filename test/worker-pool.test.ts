@@ -1,6 +1,7 @@
 import { Testing } from 'cdktf';
 import { Flavor, Placement, SparkCluster } from '../lib';
 import { clusterProps, clusterWithWorkers, LARGE, newStack, resourcesOf, XLARGE } from './support/fixtures';
+import { planChange } from './support/change';
 import { tofuFor } from './support/harness';
 
 const poolResources = (synthesized: string) => {
@@ -93,6 +94,58 @@ describe('SparkWorkerPool', () => {
       ['analytics-general', ['soft-anti-affinity']],
       ['analytics-strict', ['anti-affinity']],
     ]);
+  });
+
+  it('splits a pool over server groups of at most serverGroupMaxMembers, in order of the workers', () => {
+    const hintsOf = (count: number, serverGroupMaxMembers?: number) => {
+      const stack = newStack();
+      const cluster = new SparkCluster(stack, 'analytics', clusterProps());
+      cluster.addWorkerPool('general', { count, flavor: XLARGE, serverGroupMaxMembers });
+      const synthesized = Testing.synth(stack);
+      const groups = Object.values(resourcesOf(synthesized, 'openstack_compute_servergroup_v2'));
+      const [servers] = Object.values(resourcesOf(synthesized, 'openstack_compute_instance_v2')).filter(
+        (s) => s.for_each,
+      );
+      return { groups, hint: (servers.scheduler_hints as { group: string }[])[0].group };
+    };
+    // Up to Nova's default quota of 10 members: one group, referenced directly.
+    const ten = hintsOf(10);
+    expect(ten.groups).toEqual([{ name: 'analytics-general', policies: ['soft-anti-affinity'] }]);
+    expect(ten.hint).toMatch(/^\$\{openstack_compute_servergroup_v2\.analytics_Workers_general_ServerGroup_\w+\.id\}$/);
+    // 25 workers: the first group keeps its address; two more groups hold 11-20 and 21-25.
+    const many = hintsOf(25);
+    expect(many.groups).toEqual([
+      expect.objectContaining({ for_each: '${toset(["2", "3"])}', name: 'analytics-general-${each.value}' }),
+      { name: 'analytics-general', policies: ['soft-anti-affinity'] },
+    ]);
+    const groupOf = (key: string) =>
+      new RegExp(`"${key}" = openstack_compute_servergroup_v2\\.([^,}]+)`).exec(many.hint)?.[1];
+    expect(groupOf('general-1')).toMatch(/^analytics_Workers_general_ServerGroup_\w+\.id$/);
+    expect(groupOf('general-10')).toMatch(/^analytics_Workers_general_ServerGroup_\w+\.id$/);
+    expect(groupOf('general-11')).toMatch(/MoreServerGroups_\w+\["2"\]\.id$/);
+    expect(groupOf('general-20')).toMatch(/MoreServerGroups_\w+\["2"\]\.id$/);
+    expect(groupOf('general-21')).toMatch(/MoreServerGroups_\w+\["3"\]\.id$/);
+    expect(many.hint).toMatch(/\[each\.key\]\}$/);
+    // A cloud with a larger quota can say so.
+    expect(hintsOf(25, 25).groups).toHaveLength(1);
+    expect(() => hintsOf(3, 0)).toThrow(/serverGroupMaxMembers must be a whole number >= 1, got 0/);
+  });
+
+  it('growing a pool past one server group adds a group and the new worker, and moves no existing worker', () => {
+    // A real plan against the state the 10-worker pool would have left.
+    const at = (count: number) => {
+      const stack = newStack();
+      new SparkCluster(stack, 'analytics', clusterProps()).addWorkerPool('general', { count, flavor: XLARGE });
+      return stack;
+    };
+    const { byAction } = planChange(at(10), at(11));
+    expect(byAction).toEqual({
+      create: [
+        'openstack_compute_instance_v2.analytics_Workers_general_Servers["general-11"]',
+        'openstack_compute_servergroup_v2.analytics_Workers_general_MoreServerGroups["2"]',
+        'openstack_networking_port_v2.analytics_Workers_general_Ports["general-11"]',
+      ],
+    });
   });
 
   it.each([
