@@ -59,10 +59,10 @@ export class ExampleStack extends TerraformStack {
       webUiTls: webUiTls(this, settings),
       master: { flavor: Flavor.of({ name: 'm1.large', vcpus: 4, ramMiB: 8192 }), floatingIp: true },
       access: { sshFrom: [settings.adminCidr], webUiFrom: [settings.adminCidr] },
-      objectStorage: { s3Endpoint: settings.s3Endpoint },
+      objectStorage: { s3Endpoint: settings.s3Endpoint, forceDestroy: settings.forceDestroy },
     });
     this.cluster.addWorkerPool('general', {
-      count: 3,
+      count: settings.workerCount ?? 3,
       flavor: Flavor.of({ name: 'm1.xlarge', vcpus: 8, ramMiB: 16384 }),
     });
     clusterOutputs(this, this.cluster);

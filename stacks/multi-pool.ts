@@ -25,7 +25,7 @@ export class MultiPoolStack extends TerraformStack {
       sparkVersion: SparkVersion.V4_0_1,
       master: { flavor: Flavor.of({ name: 'm1.large', vcpus: 4, ramMiB: 8192 }), floatingIp: true, volumeGiB: 50 },
       access: { sshFrom: [settings.adminCidr], webUiFrom: [settings.adminCidr] },
-      objectStorage: { s3Endpoint: settings.s3Endpoint },
+      objectStorage: { s3Endpoint: settings.s3Endpoint, forceDestroy: settings.forceDestroy },
       sparkConf: { 'spark.sql.shuffle.partitions': '400' },
       metadata: { team: 'data-platform' },
     });

@@ -29,6 +29,10 @@ export interface ExampleSettings {
    * comes from the sensitive variable `ui_tls_private_key` (TF_VAR_ui_tls_private_key).
    */
   readonly webUiCertificateChain?: string;
+  /** Workers in the example's pool (SPARK_WORKERS); 3 by default. */
+  readonly workerCount?: number;
+  /** Let destroy delete the containers with their objects (SPARK_FORCE_DESTROY=1). */
+  readonly forceDestroy?: boolean;
 }
 
 // A public key whose private half was discarded when it was made: nobody can log in with it.
@@ -53,5 +57,7 @@ export function exampleSettings(env: NodeJS.ProcessEnv = process.env): ExampleSe
     mavenRepositoryUrl: env.SPARK_MAVEN_REPOSITORY_URL || undefined,
     trustedCaCertificates: env.SPARK_CA_CERT_FILE ? [readFileSync(env.SPARK_CA_CERT_FILE, 'utf8')] : undefined,
     webUiCertificateChain: env.SPARK_UI_TLS_CERT_FILE ? readFileSync(env.SPARK_UI_TLS_CERT_FILE, 'utf8') : undefined,
+    workerCount: env.SPARK_WORKERS ? Number(env.SPARK_WORKERS) : undefined,
+    forceDestroy: env.SPARK_FORCE_DESTROY === '1' || undefined,
   };
 }

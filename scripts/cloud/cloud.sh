@@ -1,0 +1,402 @@
+#!/usr/bin/env bash
+# A real OpenStack on this machine (npm run cloud -- up | down | status | env): Debian 12's
+# OpenStack Zed packages (Keystone, Glance, Placement, Nova with the fake virt driver,
+# Neutron ML2/linuxbridge, Cinder with a bookkeeping-only backend, Swift with s3api and
+# s3token) in one systemd-nspawn machine, booted with systemd as PID 1 in its own network
+# namespace. Servers go ACTIVE without running anything: the fake driver stands in for the
+# hypervisor, and nothing else is faked.
+#
+# The machine's root is three overlay layers, each cached and rebuilt only when its inputs
+# (this script's build functions, the package list, configure.sh, operator.py) change:
+#   base        debootstrap bookworm + the OpenStack packages           (~2-7 min)
+#   configured  configs, migrated databases, catalog, operator setup    (~5 min)
+#   run         what one `up` writes; thrown away by the next `up`
+# so a warm `up` boots a freshly configured cloud in well under a minute.
+#
+#   cloud.sh up       build what is missing, boot, wait until every API answers and every
+#                     compute host is up; writes clouds.yaml and an OS_* env file
+#   cloud.sh down     stop the machine and remove its namespace, links and mounts (also
+#                     after a crash or an interrupted up)
+#   cloud.sh status   which services answer; exit 1 when the cloud is not up
+#   cloud.sh env      print the path of the env file (source it for OS_* and SPARK_*)
+#   cloud.sh inventory [project]
+#                     everything the project (default: spark) holds, as the APIs report it (JSON)
+#   cloud.sh exec <command>...
+#                     run a command inside the cloud's machine (openstack CLI, logs)
+#
+# Environment: SPARK_CLOUD_CACHE (default /var/cache/cdktf-spark-openstack/cloud) holds the
+# layers; SPARK_CLOUD_TIMEOUT (default 900) bounds each wait in seconds.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${SPARK_CLOUD_CACHE:-/var/cache/cdktf-spark-openstack/cloud}
+RUN=/run/spcloud
+NAME=spcloud
+NETNS=spcloud
+HOST_LINK=spcloud0
+HOST_IP=10.254.0.1
+CLOUD_IP=10.254.0.2
+PREFIX=24
+COMPUTE_HOSTS=3
+TIMEOUT=${SPARK_CLOUD_TIMEOUT:-900}
+SUITE=bookworm
+MIRROR=http://deb.debian.org/debian
+PACKAGES=(mariadb-server python3-pymysql rabbitmq-server memcached python3-memcache
+  keystone glance-api placement-api nova-api nova-conductor nova-scheduler nova-compute
+  nova-compute-ironic neutron-api neutron-rpc-server neutron-linuxbridge-agent
+  cinder-api cinder-scheduler cinder-volume swift swift-proxy swift-account swift-container
+  swift-object python3-keystonemiddleware python3-openstackclient crudini iptables sudo)
+# Units a package enables that must not start before configure.sh has configured them.
+OPENSTACK_UNITS=(keystone glance-api placement-api nova-api nova-api-metadata nova-conductor
+  nova-scheduler nova-compute neutron-api neutron-rpc-server neutron-linuxbridge-agent
+  cinder-api cinder-scheduler cinder-volume swift-proxy swift-account swift-container swift-object)
+# Swift's background daemons (replication, auditing...) have nothing to do on one device.
+IDLE_UNITS=(apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer
+  dpkg-db-backup.timer fstrim.timer systemd-networkd.service systemd-resolved.service)
+
+log() { printf '[cloud] %s\n' "$*" >&2; }
+die() {
+  printf '[cloud] error: %s\n' "$*" >&2
+  exit 1
+}
+
+need_root() {
+  [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, overlay mounts, systemd-nspawn)"
+  local cmd
+  for cmd in systemd-nspawn debootstrap nsenter curl; do
+    command -v "$cmd" >/dev/null || die "$cmd is missing: run scripts/install-system-packages.sh"
+  done
+}
+
+# --- the base layer: Debian and the packages ------------------------------------------------
+build_base() { # <dir>
+  local dir=$1 root=$1/root unit
+  rm -rf "$dir"
+  mkdir -p "$dir" "$CACHE/apt-archives"
+  log "base layer: debootstrap $SUITE"
+  debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,iproute2,curl,ca-certificates \
+    "$SUITE" "$root" "$MIRROR" >"$dir/debootstrap.log" 2>&1 || {
+    tail -n 30 "$dir/debootstrap.log" >&2
+    die "debootstrap failed (log: $dir/debootstrap.log)"
+  }
+  printf 'deb %s %s main\ndeb %s %s-updates main\ndeb http://deb.debian.org/debian-security %s-security main\n' \
+    "$MIRROR" "$SUITE" "$MIRROR" "$SUITE" "$SUITE" >"$root/etc/apt/sources.list"
+  # Packages must not start services while they install.
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+  chmod +x "$root/usr/sbin/policy-rc.d"
+  log "base layer: installing ${#PACKAGES[@]} packages (several minutes when the apt cache is cold)"
+  systemd-nspawn --quiet --directory="$root" --register=no --keep-unit \
+    --bind="$CACHE/apt-archives:/var/cache/apt/archives" \
+    --setenv=DEBIAN_FRONTEND=noninteractive \
+    sh -c "apt-get update -qq && apt-get install -y -q --no-install-recommends ${PACKAGES[*]} && apt-get clean" \
+    >"$dir/install.log" 2>&1 || {
+    tail -n 30 "$dir/install.log" >&2
+    die "package installation failed (log: $dir/install.log)"
+  }
+  rm -f "$root/usr/sbin/policy-rc.d"
+  for unit in "${OPENSTACK_UNITS[@]}"; do
+    systemd-nspawn --quiet --directory="$root" --register=no --keep-unit systemctl disable "$unit" >/dev/null 2>&1 || true
+  done
+  for unit in "${IDLE_UNITS[@]}" $(cd "$root/lib/systemd/system" && ls swift-*-{auditor,replicator,updater,reaper,sharder,reconstructor,sync,reconciler}*.service 2>/dev/null); do
+    ln -sf /dev/null "$root/etc/systemd/system/$unit"
+  done
+  printf '127.0.0.1 localhost %s\n' "$NAME" >"$root/etc/hosts"
+  echo "$NAME" >"$root/etc/hostname"
+  : >"$root/etc/machine-id"
+  touch "$dir/complete"
+}
+
+# --- the configured layer: configure.sh and operator.py on a first boot -----------------------
+build_configured() { # <dir> <base-root>
+  local dir=$1 base=$2
+  rm -rf "$dir"
+  mkdir -p "$dir/upper/usr/local/sbin" "$dir/work" "$dir/root"
+  install -m 0755 "$HERE/configure.sh" "$dir/upper/usr/local/sbin/spcloud-configure.sh"
+  install -m 0755 "$HERE/operator.py" "$dir/upper/usr/local/sbin/spcloud-operator.py"
+  mount -t overlay "$NAME-configure" -o "lowerdir=$base,upperdir=$dir/upper,workdir=$dir/work" "$dir/root"
+  log "configured layer: first boot, configuration, database migrations, operator setup (~5 min)"
+  boot_machine "$dir/root"
+  local status=0
+  timeout "$TIMEOUT" "$0" exec /usr/local/sbin/spcloud-configure.sh "$CLOUD_IP" "$COMPUTE_HOSTS" \
+    >"$dir/configure.log" 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then
+    tail -n 40 "$dir/configure.log" >&2
+    collect_logs "$dir/root"
+    stop_machine
+    umount "$dir/root"
+    die "configuring the cloud failed (exit $status; log: $dir/configure.log, service logs: $RUN/logs)"
+  fi
+  stop_machine
+  umount "$dir/root"
+  rm -rf "$dir/work" "$dir/root"
+  touch "$dir/complete"
+}
+
+layer_hashes() {
+  BASE_HASH=$({
+    declare -f build_base
+    printf '%s\n' "$SUITE" "$MIRROR" "${PACKAGES[@]}" "${OPENSTACK_UNITS[@]}" "${IDLE_UNITS[@]}"
+  } | sha256sum | cut -c1-16)
+  CONFIGURED_HASH=$({
+    echo "$BASE_HASH" "$CLOUD_IP" "$COMPUTE_HOSTS"
+    declare -f build_configured
+    cat "$HERE/configure.sh" "$HERE/operator.py"
+  } | sha256sum | cut -c1-16)
+}
+
+# --- the machine ---------------------------------------------------------------------------
+net_up() {
+  ip netns add "$NETNS"
+  ip link add "$HOST_LINK" type veth peer name eth0 netns "$NETNS"
+  ip addr add "$HOST_IP/$PREFIX" dev "$HOST_LINK"
+  ip link set "$HOST_LINK" up
+  ip -n "$NETNS" link set lo up
+  ip -n "$NETNS" addr add "$CLOUD_IP/$PREFIX" dev eth0
+  ip -n "$NETNS" link set eth0 up
+  # The physical networks Neutron's agents map: the tenant VLAN physnet and the external one.
+  # With the fake driver nothing is plugged into them.
+  local net
+  for net in physnet1 extnet; do
+    ip -n "$NETNS" link add "$net" type veth peer name "$net-peer"
+    ip -n "$NETNS" link set "$net" up
+    ip -n "$NETNS" link set "$net-peer" up
+  done
+}
+
+boot_machine() { # <root>
+  mkdir -p "$RUN"
+  [ -e "/run/netns/$NETNS" ] || net_up
+  # product_name makes cloud-init-style detection and the services see an OpenStack machine;
+  # CAP_NET_ADMIN lets Neutron's privsep manage bridges inside the namespace.
+  setsid systemd-nspawn --quiet --directory="$1" --machine="$NAME" --register=no --keep-unit \
+    --network-namespace-path="/run/netns/$NETNS" --capability=CAP_NET_ADMIN \
+    --console=read-only --link-journal=no --resolv-conf=off --boot \
+    >"$RUN/console.log" 2>&1 </dev/null &
+  echo $! >"$RUN/nspawn.pid"
+  local waited=0
+  until [ "$("$0" exec systemctl is-system-running 2>/dev/null || true)" = running ] ||
+    [ "$("$0" exec systemctl is-system-running 2>/dev/null || true)" = degraded ]; do
+    sleep 1
+    waited=$((waited + 1))
+    nspawn_pid >/dev/null || {
+      tail -n 20 "$RUN/console.log" >&2
+      die "the machine exited while booting (console: $RUN/console.log)"
+    }
+    [ "$waited" -lt 120 ] || die "the machine did not finish booting in 120 s (console: $RUN/console.log)"
+  done
+}
+
+nspawn_pid() {
+  local pid
+  pid=$(cat "$RUN/nspawn.pid" 2>/dev/null) || return 1
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = systemd-nspawn ] || return 1
+  echo "$pid"
+}
+
+leader() {
+  local pid child tries=0
+  pid=$(nspawn_pid) || die "the cloud is not running (npm run cloud -- up)"
+  while [ "$tries" -lt 50 ]; do
+    child=$(pgrep -P "$pid" 2>/dev/null | head -n 1 || true)
+    [ -z "$child" ] || {
+      echo "$child"
+      return 0
+    }
+    sleep 0.1
+    tries=$((tries + 1))
+  done
+  die "the machine has no init process"
+}
+
+exec_in() {
+  local pid
+  pid=$(leader)
+  exec nsenter --target "$pid" --mount --uts --ipc --net --pid --cgroup --root -- \
+    /usr/bin/env -i --chdir=/ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
+}
+
+stop_machine() {
+  local pid waited=0
+  if pid=$(nspawn_pid); then
+    kill -TERM "$pid" 2>/dev/null || true # systemd powers off cleanly: MariaDB flushes
+    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 60 ]; do
+      sleep 1
+      waited=$((waited + 1))
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$RUN/nspawn.pid"
+  if [ -e "/run/netns/$NETNS" ]; then
+    ip netns pids "$NETNS" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    ip netns del "$NETNS" 2>/dev/null || true
+  fi
+  ip link del "$HOST_LINK" 2>/dev/null || true
+}
+
+collect_logs() { # <root>
+  mkdir -p "$RUN/logs"
+  cp -r "$1"/var/log/{keystone,glance,placement,nova,neutron,cinder,swift,rabbitmq,mysql} "$RUN/logs/" 2>/dev/null || true
+  log "service logs copied to $RUN/logs"
+}
+
+# --- health --------------------------------------------------------------------------------
+# name port path: an unauthenticated request each API answers once it is up.
+HEALTH=(
+  "keystone 5000 /v3"
+  "glance 9292 /versions"
+  "placement 8778 /"
+  "nova 8774 /"
+  "nova-metadata 8775 /"
+  "neutron 9696 /"
+  "cinder 8776 /"
+  "swift 8080 /healthcheck"
+)
+
+check_apis() { # prints one line per API; returns 1 when one does not answer
+  local entry name port path code ok=0
+  for entry in "${HEALTH[@]}"; do
+    read -r name port path <<<"$entry"
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$CLOUD_IP:$port$path" || true)
+    if [ "${code:-000}" = 000 ] || [ "${code:0:1}" = 5 ]; then
+      printf '  %-14s http://%s:%s  down (%s)\n' "$name" "$CLOUD_IP" "$port" "${code:-000}"
+      ok=1
+    else
+      printf '  %-14s http://%s:%s  up\n' "$name" "$CLOUD_IP" "$port"
+    fi
+  done
+  return "$ok"
+}
+
+wait_healthy() {
+  local started=$SECONDS
+  until check_apis >/dev/null; do
+    nspawn_pid >/dev/null || die "the machine stopped while its services were starting (console: $RUN/console.log)"
+    if [ $((SECONDS - started)) -ge "$TIMEOUT" ]; then
+      check_apis >&2 || true
+      collect_logs "$RUN/root"
+      die "the APIs did not all answer within $TIMEOUT s"
+    fi
+    sleep 2
+  done
+  # Compute services and their agents report over RabbitMQ a little after the APIs answer.
+  timeout "$TIMEOUT" "$0" exec python3 /usr/local/sbin/spcloud-operator.py "$CLOUD_IP" spcloud-local "$COMPUTE_HOSTS" check >&2 || {
+    collect_logs "$RUN/root"
+    die "the compute hosts did not come up within $TIMEOUT s"
+  }
+}
+
+write_credentials() {
+  local ext project
+  ext=$(sed -n 's/.*"external_network_id": "\([^"]*\)".*/\1/p' "$RUN/root/etc/spcloud/operator.json")
+  project=$(sed -n 's/.*"project_id": "\([^"]*\)".*/\1/p' "$RUN/root/etc/spcloud/operator.json")
+  cat >"$RUN/clouds.yaml" <<EOF
+# The local cloud (scripts/cloud/cloud.sh). spark: the non-admin user that deploys clusters;
+# spark-admin: the operator, for checks the deploying user may not make.
+clouds:
+  spark:
+    auth:
+      auth_url: http://$CLOUD_IP:5000/v3
+      username: spark
+      password: spcloud-local
+      project_name: spark
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    identity_api_version: 3
+  spark-admin:
+    auth:
+      auth_url: http://$CLOUD_IP:5000/v3
+      username: admin
+      password: spcloud-local
+      project_name: admin
+      user_domain_name: Default
+      project_domain_name: Default
+    region_name: RegionOne
+    interface: public
+    identity_api_version: 3
+EOF
+  cat >"$RUN/env" <<EOF
+# source me: the deploying user of the local cloud, and the example stack's settings for it
+export OS_CLIENT_CONFIG_FILE=$RUN/clouds.yaml
+export OS_CLOUD=spark
+export SPARK_EXTERNAL_NETWORK=public
+export SPARK_EXTERNAL_NETWORK_ID=$ext
+export SPARK_IMAGE=debian-12
+export SPARK_S3_ENDPOINT=http://$CLOUD_IP:8080
+export SPARK_LOCAL_CLOUD_PROJECT_ID=$project
+EOF
+}
+
+up() {
+  need_root
+  exec 8>/run/spcloud.lock
+  flock --wait 1800 8 || die "another cloud.sh holds /run/spcloud.lock"
+  if nspawn_pid >/dev/null && check_apis >/dev/null; then
+    log "already up"
+    write_credentials
+    echo "$RUN/env"
+    return 0
+  fi
+  stop_machine
+  unmount_run
+  local started=$SECONDS
+  layer_hashes
+  local base=$CACHE/base-$BASE_HASH configured=$CACHE/configured-$CONFIGURED_HASH
+  [ -f "$base/complete" ] || build_base "$base"
+  [ -f "$configured/complete" ] || build_configured "$configured" "$base/root"
+  # Old layers of earlier inputs only take disk space.
+  find "$CACHE" -maxdepth 1 \( -name 'base-*' ! -name "base-$BASE_HASH" -o -name 'configured-*' ! -name "configured-$CONFIGURED_HASH" \) \
+    -exec rm -rf {} + 2>/dev/null || true
+  rm -rf "$CACHE/run"
+  mkdir -p "$CACHE/run/upper" "$CACHE/run/work" "$RUN/root"
+  mount -t overlay "$NAME" -o "lowerdir=$configured/upper:$base/root,upperdir=$CACHE/run/upper,workdir=$CACHE/run/work" "$RUN/root"
+  log "booting"
+  boot_machine "$RUN/root"
+  wait_healthy
+  write_credentials
+  log "up in $((SECONDS - started)) s; source $RUN/env (OS_CLOUD=spark, clouds.yaml: $RUN/clouds.yaml)"
+  echo "$RUN/env"
+}
+
+unmount_run() {
+  if mountpoint -q "$RUN/root" 2>/dev/null; then umount "$RUN/root" || umount --lazy "$RUN/root"; fi
+  local dir
+  for dir in "$CACHE"/configured-*/root; do
+    if mountpoint -q "$dir" 2>/dev/null; then umount --lazy "$dir"; fi
+  done
+}
+
+down() {
+  need_root
+  stop_machine
+  unmount_run
+  rm -f "$RUN/env" "$RUN/clouds.yaml"
+  log "down"
+}
+
+status() {
+  if ! nspawn_pid >/dev/null; then
+    echo "local cloud: not running (npm run cloud -- up)"
+    return 1
+  fi
+  echo "local cloud: machine running (pid $(nspawn_pid)), APIs:"
+  check_apis || return 1
+  [ -f "$RUN/env" ] && echo "env: $RUN/env"
+}
+
+case ${1:-} in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  env)
+    [ -f "$RUN/env" ] || die "the cloud is not up (npm run cloud -- up)"
+    echo "$RUN/env"
+    ;;
+  inventory) exec_in python3 - "${2:-spark}" <"$HERE/inventory.py" ;;
+  exec)
+    shift
+    exec_in "$@"
+    ;;
+  *) die "usage: cloud.sh up | down | status | env | inventory [project] | exec <command>..." ;;
+esac
