@@ -315,6 +315,7 @@ export class SparkCluster extends Construct {
         `Workers/${pool.poolId}`,
         this.bootstrap.worker({
           sizing: pool.sizing,
+          flavor: pool.flavor,
           localVolumeGiB: pool.localVolumeGiB,
           sparkDefaults: this.sparkDefaults(),
         }),
