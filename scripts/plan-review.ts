@@ -34,6 +34,8 @@ export interface Finding {
   readonly message: string;
   /** What to do instead, when there is a better way. */
   readonly advice?: string;
+  /** Every resource instance the finding is about, when it names several in `address`. */
+  readonly resources?: string[];
 }
 
 const ACTIONS = ['add', 'change', 'replace', 'destroy'] as const;
@@ -94,7 +96,8 @@ interface CdktfResource {
   metadata?: Record<string, unknown>;
 }
 
-interface CdktfConfig {
+/** The parts of a synthesized cdk.tf.json the review reads. */
+export interface CdktfConfig {
   resource?: Record<string, Record<string, CdktfResource>>;
 }
 
@@ -405,6 +408,7 @@ function aggregate(notes: ServerNote[]): Finding[] {
       address: keys.length > 0 ? `${base}[${keys.join(', ')}]` : first.rc.address,
       message: first.message(list.length),
       ...(first.advice ? { advice: first.advice } : {}),
+      resources: list.map((n) => n.rc.address),
     };
   });
 }

@@ -8,7 +8,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildOfflineState, localStatePath } from '../../scripts/offline-state';
-import { reviewPlan, Review } from '../../scripts/plan-review';
+import { CdktfConfig, reviewPlan, Review } from '../../scripts/plan-review';
 import { PlanJson, Tofu } from '../../scripts/tofu';
 import { synthStackDir } from './harness';
 
@@ -20,6 +20,8 @@ function synthWithLocalState(stack: TerraformStack): string {
 
 export interface PlannedChange {
   readonly plan: PlanJson;
+  /** The changed stack's synthesized cdk.tf.json. */
+  readonly config: CdktfConfig;
   readonly review: Review;
   /** Addresses by action: create, update, replace, delete. */
   readonly byAction: Record<string, string[]>;
@@ -55,5 +57,5 @@ export function planChange(before: TerraformStack, after: TerraformStack): Plann
     (byAction[action] ??= []).push(rc.address.replace(/_[0-9A-F]{8}(?=[.[]|$)/, ''));
   }
   for (const list of Object.values(byAction)) list.sort();
-  return { plan, review: reviewPlan(after.node.id, plan, config), byAction };
+  return { plan, config, review: reviewPlan(after.node.id, plan, config), byAction };
 }
