@@ -311,7 +311,7 @@ function inPlaceNotes(rc: ResourceChange): ServerNote[] {
             'reboot each worker sizes itself from its new vCPUs and RAM',
       advice: master
         ? 'resize the master when no application runs, or replace it with the new flavor: ' +
-          `${ROLLOUT} --include-master --only <master address>`
+          `${ROLLOUT} --include-master --only master`
         : `resize a batch at a time instead (${ROLLOUT} replaces a batch on the new flavor), or add a pool ` +
           'with the new flavor and scale the old one down',
     });
