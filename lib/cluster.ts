@@ -516,6 +516,8 @@ export class SparkCluster extends Construct {
                   storage.s3Region,
                   storage.eventLogDir,
                   this.dataContainer?.containerName,
+                  // Containers the cluster makes are named after it; their references do not say so.
+                  this.clusterName,
                 ]),
               )
             : 'off',

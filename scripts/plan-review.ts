@@ -230,10 +230,18 @@ function ruleFindings(rc: ResourceChange, action: Action, existing: RuleCover[])
           category: 'widen',
           address: rc.address,
           message: `opens ${ports} to anyone: the rule has neither a CIDR nor a group`,
+          advice: 'give the rule a remote_ip_prefix or a remote group',
         },
       ];
     }
-    return [{ category: 'widen', address: rc.address, message: `opens ${ports} to the whole internet (${prefix})` }];
+    return [
+      {
+        category: 'widen',
+        address: rc.address,
+        message: `opens ${ports} to the whole internet (${prefix})`,
+        advice: 'name only the networks that need access (access.sshFrom, webUiFrom, submitFrom)',
+      },
+    ];
   }
   const canonical = formatBlock(cover.block);
   const wider = existing.find(
@@ -595,6 +603,7 @@ export function reviewPlan(stack: string, plan: PlanJson, config: CdktfConfig): 
           category: 'secret',
           address: rc.address,
           message: 'a secret is regenerated: every node using it needs the new one',
+          advice: `replace the nodes that keep the old one (see DRIFT) with ${ROLLOUT}, master included`,
         });
       }
     }

@@ -69,4 +69,8 @@ spark_worker_env() {
   swe_rest=${swe_sizing#* }
   # shellcheck disable=SC2034
   SPARK_WORKER_MEMORY=${swe_rest%% *}m
+  # spark-env.sh is sourced with set -a: keep the helpers' variables out of the daemon's environment.
+  unset sws_vcpus sws_ram sws_reserved_cores sws_cores sws_os sws_reserved sws_available sws_n \
+    sws_executor_cores sws_per sws_heap sws_overhead snh_vcpus snh_ram snh_override swe_sizing swe_rest \
+    NODE_VCPUS NODE_RAM_MIB
 }
