@@ -284,6 +284,9 @@ function these(count: number, what = 'server'): string {
 function inPlaceNotes(rc: ResourceChange): ServerNote[] {
   const notes: ServerNote[] = [];
   const master = roleOf(rc) === 'master';
+  // Workers with a settings record came with the boot-time sizing (both arrived together).
+  const sizesItself =
+    (before(rc).metadata as Record<string, unknown> | undefined)?.[SETTINGS_METADATA_KEY] !== undefined;
   if (changes(rc, 'image_name') || (changes(rc, 'image_id') && !unknownAfter(rc, 'image_id'))) {
     const from = before(rc).image_name || before(rc).image_id;
     const to = changes(rc, 'image_name') ? shown(rc, 'image_name') : shown(rc, 'image_id');
@@ -295,8 +298,8 @@ function inPlaceNotes(rc: ResourceChange): ServerNote[] {
           ? `image ${from} -> ${to}: Nova REBUILDS the master in place: its root disk is wiped and re-imaged ` +
             '(Spark, logs, anything written to it is lost), it reboots and bootstraps again from the user data ' +
             'it was created with; every running application loses its master and fails'
-          : `image ${from} -> ${to}: Nova REBUILDS in place ${these(n)}: each root disk is wiped and ` +
-            're-imaged (Spark, logs and local dirs on the root disk are lost), each reboots and bootstraps ' +
+          : `image ${from} -> ${to}: Nova REBUILDS in place ${these(n)}: ${n === 1 ? 'its' : 'each'} root disk is wiped and ` +
+            `re-imaged (Spark, logs and local dirs on the root disk are lost), ${n === 1 ? 'it' : 'each'} reboots and bootstraps ` +
             'again from the user data it was created with; running applications lose their executors on them',
       advice:
         `roll the new image out a batch at a time (${ROLLOUT} replaces servers on it, workers first, ` +
@@ -314,9 +317,12 @@ function inPlaceNotes(rc: ResourceChange): ServerNote[] {
           ? `flavor ${from} -> ${to}: Nova RESIZES the master in place: it stops, may move to another ` +
             'hypervisor, and reboots; every running application loses its master and fails, and the ' +
             'workers re-register when it is back'
-          : `flavor ${from} -> ${to}: Nova RESIZES in place ${these(n)}: each stops, may move to another ` +
-            'hypervisor, and reboots; applications lose the executors (and shuffle files) on them. On ' +
-            'reboot each worker sizes itself from its new vCPUs and RAM',
+          : `flavor ${from} -> ${to}: Nova RESIZES in place ${these(n)}: ${n === 1 ? 'it' : 'each'} stops, may move to another ` +
+            'hypervisor, and reboots; applications lose the executors (and shuffle files) on them. ' +
+            (sizesItself
+              ? 'On reboot each worker sizes itself from its new vCPUs and RAM'
+              : 'They were created before workers sized themselves at boot: they keep advertising the ' +
+                "old flavor's cores and memory"),
       advice: master
         ? 'resize the master when no application runs, or replace it with the new flavor: ' +
           `${ROLLOUT} --include-master --only master`

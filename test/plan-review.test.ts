@@ -206,6 +206,55 @@ describe('plan review', () => {
     expect(failing(review, ['drift'])).toHaveLength(2);
   });
 
+  it('says what resizing, detaching a floating IP and deleting a key pair do, for servers of any age', () => {
+    const review = reviewPlan(
+      'st',
+      plan([
+        {
+          type: 'openstack_compute_instance_v2',
+          name: 'srv',
+          actions: ['update'],
+          // Created before the library recorded settings: no boot-time sizing either.
+          before: {
+            flavor_name: 'm1.large',
+            image_name: 'ubuntu-24.04',
+            key_pair: 'ops',
+            metadata: { 'spark:role': 'worker' },
+          },
+          after: {
+            flavor_name: 'm1.xlarge',
+            image_name: 'ubuntu-24.04',
+            key_pair: 'ops',
+            metadata: { 'spark:role': 'worker' },
+          },
+        },
+        {
+          type: 'openstack_networking_floatingip_associate_v2',
+          name: 'assoc',
+          actions: ['delete'],
+          before: { floating_ip: '198.51.100.20', port_id: 'p-1' },
+        },
+        { type: 'openstack_compute_keypair_v2', name: 'kp', actions: ['delete'], before: { name: 'ops' } },
+      ]),
+      config,
+    );
+    expect(review.findings.map((f) => [f.category, f.message])).toEqual([
+      ['address', 'the floating IP 198.51.100.20 is detached from the master: the public address stops reaching it'],
+      [
+        'keypair',
+        'key pair ops is deleted. Nova puts a key on a server only when it creates (or rebuilds) it: 1 running ' +
+          'server(s) keep accepting only the old key, new servers get the key pair the configuration names',
+      ],
+      [
+        'resize',
+        'flavor m1.large -> m1.xlarge: Nova RESIZES in place this server: it stops, may move to another ' +
+          'hypervisor, and reboots; applications lose the executors (and shuffle files) on them. They were ' +
+          "created before workers sized themselves at boot: they keep advertising the old flavor's cores and memory",
+      ],
+    ]);
+    expect(review.findings.every((f) => f.advice)).toBe(true);
+  });
+
   it('reads its options and refuses unknown ones', () => {
     expect(parseArgs(['multi-pool', '--fail-on', 'replace,widen', '--show'])).toMatchObject({
       stack: 'multi-pool',
