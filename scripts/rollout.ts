@@ -281,53 +281,64 @@ export async function executeRollout(
   return { replaced, untouched: [] };
 }
 
-interface StateJson {
+/** The `tofu apply` arguments that replace these servers and re-create their attachments, and nothing else. */
+export function rolloutApplyArgs(servers: string[], attachments: string[]): string[] {
+  return [...servers.map((s) => `-replace=${s}`), ...[...servers, ...attachments].map((a) => `-target=${a}`)];
+}
+
+/** `tofu show -json` of a state: the parts the rollout reads. */
+export interface StateJson {
   values?: { root_module?: { resources?: { address: string; type: string; values: Record<string, unknown> }[] } };
+}
+
+/** Every server in a state, by address: its Nova id and its private address. */
+export function serversInState(state: StateJson): Map<string, { id: string; ip: string }> {
+  return new Map(
+    (state.values?.root_module?.resources ?? [])
+      .filter((r) => r.type === SERVER)
+      .map((r) => {
+        const network = (r.values.network as { fixed_ip_v4?: string }[] | undefined)?.[0];
+        return [r.address, { id: String(r.values.id), ip: String(network?.fixed_ip_v4 || r.values.access_ip_v4) }];
+      }),
+  );
+}
+
+/**
+ * A cluster master's web UI as reachable from outside: its floating IP, else its private
+ * address, on the HTTPS port when its settings record says web UI TLS is on.
+ */
+export function masterUrlInState(state: StateJson, config: CdktfConfig, cluster: string): string | undefined {
+  const all = state.values?.root_module?.resources ?? [];
+  const inMaster = (address: string) => {
+    const [type, rest] = address.split('.');
+    const configPath = config.resource?.[type]?.[rest.replace(/\[.*$/, '')]?.['//']?.metadata?.path ?? '';
+    return configPath.split('/').slice(1, 3).join('/') === `${cluster}/Master`;
+  };
+  const fip = all.find((r) => r.type === 'openstack_networking_floatingip_v2' && inMaster(r.address))?.values.address;
+  const server = all.find((r) => r.type === SERVER && inMaster(r.address));
+  // The master's port holds its fixed address (the network's masterIp).
+  const port = all.find((r) => r.type === 'openstack_networking_port_v2' && inMaster(r.address));
+  const fixed = (port?.values.fixed_ip as { ip_address?: string }[] | undefined)?.[0]?.ip_address;
+  const ip = (fip as string | undefined) || fixed;
+  if (!ip) return undefined;
+  const record = parseSettingsRecord((server?.values.metadata as Record<string, unknown>)?.[SETTINGS_METADATA_KEY]);
+  return record && record.webUiTls !== 'off' ? `https://${ip}:8480` : `http://${ip}:8080`;
 }
 
 /** The real thing: tofu on the synthesized stack, Nova, and each master's /json. */
 function realDeps(tofu: Tofu, config: CdktfConfig, options: RolloutOptions): RolloutDeps {
   const nova = new NovaClient();
-  const resources = () => (JSON.parse(tofu.run(['show', '-json'])) as StateJson).values?.root_module?.resources ?? [];
-  const pathOf = (address: string) => {
-    const [type, rest] = address.split('.');
-    return config.resource?.[type]?.[rest.replace(/\[.*$/, '')]?.['//']?.metadata?.path ?? '';
-  };
-  const masterUrl = (cluster: string): string | undefined => {
-    if (options.masterUrl) return options.masterUrl.replace(/\/+$/, '');
-    const all = resources();
-    const inMaster = (r: { address: string }) =>
-      pathOf(r.address).split('/').slice(1, 3).join('/') === `${cluster}/Master`;
-    const fip = all.find((r) => r.type === 'openstack_networking_floatingip_v2' && inMaster(r))?.values.address;
-    const server = all.find((r) => r.type === SERVER && inMaster(r));
-    const ip = (fip as string | undefined) ?? (server?.values.access_ip_v4 as string | undefined);
-    if (!ip) return undefined;
-    const record = parseSettingsRecord((server?.values.metadata as Record<string, unknown>)?.[SETTINGS_METADATA_KEY]);
-    return record && record.webUiTls !== 'off' ? `https://${ip}:8480` : `http://${ip}:8080`;
-  };
+  const state = () => JSON.parse(tofu.run(['show', '-json'])) as StateJson;
   const urls = new Map<string, string | undefined>();
   return {
     replace: (servers, attachments) =>
-      tofu.run([
-        'apply',
-        '-input=false',
-        '-auto-approve',
-        '-no-color',
-        ...servers.map((s) => `-replace=${s}`),
-        ...[...servers, ...attachments].map((a) => `-target=${a}`),
-      ]),
-    servers: () =>
-      new Map(
-        resources()
-          .filter((r) => r.type === SERVER)
-          .map((r) => {
-            const network = (r.values.network as { fixed_ip_v4?: string }[] | undefined)?.[0];
-            return [r.address, { id: String(r.values.id), ip: String(network?.fixed_ip_v4 ?? r.values.access_ip_v4) }];
-          }),
-      ),
+      tofu.run(['apply', '-input=false', '-auto-approve', '-no-color', ...rolloutApplyArgs(servers, attachments)]),
+    servers: () => serversInState(state()),
     serverStatus: (id) => nova.serverStatus(id),
     masterWorkers: async (cluster) => {
-      if (!urls.has(cluster)) urls.set(cluster, masterUrl(cluster));
+      if (!urls.has(cluster)) {
+        urls.set(cluster, options.masterUrl?.replace(/\/+$/, '') ?? masterUrlInState(state(), config, cluster));
+      }
       const url = urls.get(cluster);
       if (!url) return undefined;
       try {

@@ -1,6 +1,16 @@
 import { SparkCluster } from '../lib';
-import { executeRollout, parseRolloutArgs, RolloutTarget, selectTargets } from '../scripts/rollout';
-import { planChange } from './support/change';
+import {
+  executeRollout,
+  masterUrlInState,
+  parseRolloutArgs,
+  rolloutApplyArgs,
+  RolloutTarget,
+  selectTargets,
+  serversInState,
+  StateJson,
+} from '../scripts/rollout';
+import { Tofu } from '../scripts/tofu';
+import { actionsOf, planChange } from './support/change';
 import { clusterProps, LARGE, newStack, XLARGE } from './support/fixtures';
 import { ScriptedCloudAndTofu, ScriptedServer } from './support/rollout-doubles';
 
@@ -85,6 +95,78 @@ describe('npm run rollout', () => {
       batches: [],
       notes: ['nothing to roll out: every server has its configuration'],
     });
+  });
+
+  it("a batch's apply arguments replace that worker and its volume attachment, and nothing else (real tofu plan)", () => {
+    const { batches } = selectTargets(drifted.plan, drifted.config, options(['--batch', '2']));
+    const [first] = batches;
+    const plan = new Tofu(drifted.dir).plan([
+      '-refresh=false',
+      ...rolloutApplyArgs(
+        first.map((t) => t.address),
+        first.flatMap((t) => t.attachments),
+      ),
+    ]);
+    expect(actionsOf(plan)).toEqual({
+      replace: [
+        'openstack_compute_instance_v2.analytics_Workers_general_Servers["general-1"]',
+        'openstack_compute_instance_v2.analytics_Workers_general_Servers["general-2"]',
+        'openstack_compute_volume_attach_v2.analytics_Workers_general_VolumeAttachments["general-1"]',
+        'openstack_compute_volume_attach_v2.analytics_Workers_general_VolumeAttachments["general-2"]',
+      ],
+    });
+  });
+
+  it('reads servers and the master UI from the state as tofu shows it', () => {
+    const state = JSON.parse(new Tofu(drifted.dir).run(['show', '-json'])) as StateJson;
+    const servers = serversInState(state);
+    const resources = state.values!.root_module!.resources!.filter((r) => r.type === SERVERS);
+    expect(resources).toHaveLength(6);
+    // The offline state's ids and addresses are placeholders; what matters is where they are read from.
+    expect([...servers.entries()]).toEqual(
+      resources.map((r) => [
+        r.address,
+        { id: r.values.id, ip: (r.values.network as { fixed_ip_v4: string }[])[0].fixed_ip_v4 },
+      ]),
+    );
+    expect(masterUrlInState(state, drifted.config, 'analytics')).toBe('http://10.42.0.10:8080');
+    expect(masterUrlInState(state, drifted.config, 'nosuchcluster')).toBeUndefined();
+  });
+
+  it("prefers the master's floating IP, and the HTTPS port when its record says web UI TLS is on", () => {
+    const path = (p: string) => ({ '//': { metadata: { path: `st/analytics/Master/${p}` } } });
+    const config = {
+      resource: {
+        openstack_networking_floatingip_v2: { fip: path('FloatingIp') },
+        openstack_compute_instance_v2: { srv: path('Server') },
+        openstack_networking_port_v2: { port: path('Port') },
+      },
+    };
+    const record = 'v1;m=10.42.0.10;x=3/6237m/624m;s3=off;tls=0123456789ab;v=3.5.7;conf=none;ud=000000000000';
+    const state: StateJson = {
+      values: {
+        root_module: {
+          resources: [
+            {
+              address: 'openstack_networking_port_v2.port',
+              type: 'openstack_networking_port_v2',
+              values: { fixed_ip: [{ ip_address: '10.42.0.10' }] },
+            },
+            {
+              address: 'openstack_compute_instance_v2.srv',
+              type: SERVERS,
+              values: { metadata: { 'spark:settings': record } },
+            },
+            {
+              address: 'openstack_networking_floatingip_v2.fip',
+              type: 'openstack_networking_floatingip_v2',
+              values: { address: '198.51.100.20' },
+            },
+          ],
+        },
+      },
+    };
+    expect(masterUrlInState(state, config, 'analytics')).toBe('https://198.51.100.20:8480');
   });
 
   const target = (label: string, role: 'master' | 'worker' = 'worker'): RolloutTarget => ({
