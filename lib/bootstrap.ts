@@ -43,6 +43,7 @@ export const NODE_PATHS = {
   bootstrapEnv: '/etc/spark-bootstrap/bootstrap.env',
   bootstrapScript: '/usr/local/sbin/spark-bootstrap',
   waitForPort: '/usr/local/lib/spark-bootstrap/wait-for-port',
+  workerSizing: '/usr/local/lib/spark-bootstrap/worker-sizing.sh',
   localDir: '/var/lib/spark/local',
   workDir: '/var/lib/spark/work',
   logDir: '/var/log/spark',
@@ -91,6 +92,14 @@ export interface NodeBootstrapOptions {
 /** Per-worker options of a worker's user data. */
 export interface WorkerBootstrapOptions extends NodeBootstrapOptions {
   readonly sizing: WorkerSizing;
+  /**
+   * The flavor the worker is created with. With it, the worker computes its cores and
+   * memory from the node's own vCPUs and RAM at every start (the same formula as
+   * `sizing`; the flavor's numbers while the node still looks like it), so a resized
+   * server corrects itself on its reboot.
+   * @default - cores and memory fixed to `sizing`
+   */
+  readonly flavor?: { readonly vcpus: number; readonly ramMiB: number };
   /**
    * Size of the attached volume to format and mount for Spark's local dirs.
    * @default 0 - no volume: local dirs on the root disk
@@ -207,19 +216,32 @@ export class SparkBootstrap {
 
   /** A worker's cloud-config, the same for every worker of a pool. */
   worker(options: WorkerBootstrapOptions): CloudConfig {
-    const { sizing } = options;
+    const { sizing, flavor } = options;
     const config = this.common('worker', ['spark-worker'], options.localVolumeGiB ?? 0, options.sparkDefaults);
+    const size: Record<string, string | number> = flavor
+      ? { SPARK_FLAVOR_VCPUS: flavor.vcpus, SPARK_FLAVOR_RAM_MIB: flavor.ramMiB }
+      : { SPARK_WORKER_CORES: sizing.workerCores, SPARK_WORKER_MEMORY: `${sizing.workerMemoryMiB}m` };
     config.addFile({
       path: `${NODE_PATHS.confDir}/spark-env.sh`,
-      content: this.sparkEnv({
-        SPARK_WORKER_CORES: sizing.workerCores,
-        SPARK_WORKER_MEMORY: `${sizing.workerMemoryMiB}m`,
-        SPARK_WORKER_PORT: WORKER_PORT,
-        SPARK_WORKER_WEBUI_PORT: WORKER_UI_PORT,
-        SPARK_WORKER_DIR: NODE_PATHS.workDir,
-        SPARK_WORKER_OPTS: '-Dspark.worker.cleanup.enabled=true',
-      }),
+      content: this.sparkEnv(
+        {
+          ...size,
+          SPARK_WORKER_PORT: WORKER_PORT,
+          SPARK_WORKER_WEBUI_PORT: WORKER_UI_PORT,
+          SPARK_WORKER_DIR: NODE_PATHS.workDir,
+          SPARK_WORKER_OPTS: '-Dspark.worker.cleanup.enabled=true',
+        },
+        flavor
+          ? [
+              "# SPARK_WORKER_CORES and SPARK_WORKER_MEMORY from this node's vCPUs and RAM, at every start.",
+              '# shellcheck source=/dev/null',
+              `. ${NODE_PATHS.workerSizing}`,
+              'spark_worker_env "$SPARK_FLAVOR_VCPUS" "$SPARK_FLAVOR_RAM_MIB"',
+            ]
+          : [],
+      ),
     });
+    if (flavor) config.addFile({ path: NODE_PATHS.workerSizing, content: readAsset('worker-sizing.sh') });
     config.addFile({
       path: `${NODE_PATHS.confDir}/worker.env`,
       content: renderEnvFile({ SPARK_MASTER_HOST: this.props.masterIp, SPARK_MASTER_PORT: MASTER_PORT }) + '\n',
@@ -229,7 +251,7 @@ export class SparkBootstrap {
     return config;
   }
 
-  private sparkEnv(roleVars: Record<string, string | number>): string {
+  private sparkEnv(roleVars: Record<string, string | number>, extraLines: string[] = []): string {
     return [
       "# Written by cdktf-spark-openstack; sourced by Spark's launch scripts.",
       renderEnvFile({
@@ -238,6 +260,7 @@ export class SparkBootstrap {
         SPARK_LOG_DIR: NODE_PATHS.logDir,
         SPARK_DAEMON_MEMORY: '1g',
       }),
+      ...extraLines,
       '# Node-specific settings (SPARK_LOCAL_IP), written by spark-bootstrap at boot.',
       '# shellcheck source=/dev/null',
       'if [ -f /etc/spark/conf/spark-env.node.sh ]; then . /etc/spark/conf/spark-env.node.sh; fi',

@@ -23,6 +23,7 @@ import { ISparkContainer, SparkContainer, SparkObjectStorage } from './object-st
 import { invalid, isUnresolved, missing } from './private/errors';
 import { validateName } from './private/names';
 import { GeneratedSecret } from './private/secret';
+import { digest, formatSettingsRecord, plainOrDigest, SETTINGS_METADATA_KEY } from './private/settings-record';
 import { escapeTerraformTemplate } from './private/terraform';
 import { Peer, Port, SparkSecurityGroup } from './security';
 import { UserDataChangePolicy, validateMetadata } from './server-options';
@@ -298,6 +299,28 @@ export class SparkCluster extends Construct {
       webUiTls: props.webUiTls,
     });
 
+    const renderMaster = () => {
+      if (this.pools.size === 0) throw missing(this.node.path, 'the cluster has no workers', NO_WORKERS_FIX);
+      return this.renderUserData(
+        'Master',
+        this.bootstrap.master({
+          historyServer: this.objectStorage !== undefined,
+          localVolumeGiB: props.master.volumeGiB,
+          sparkDefaults: this.sparkDefaults(),
+        }),
+      );
+    };
+    const renderWorker = (pool: SparkWorkerPool) =>
+      this.renderUserData(
+        `Workers/${pool.poolId}`,
+        this.bootstrap.worker({
+          sizing: pool.sizing,
+          flavor: pool.flavor,
+          localVolumeGiB: pool.localVolumeGiB,
+          sparkDefaults: this.sparkDefaults(),
+        }),
+      );
+
     const userDataPolicy = props.userDataPolicy ?? UserDataChangePolicy.IGNORE;
     const configDrive = props.configDrive ?? true;
     this.master = new SparkMaster(this, 'Master', {
@@ -310,25 +333,18 @@ export class SparkCluster extends Construct {
       // User data is rendered lazily, at synth: pools added later change the executor defaults.
       // Lazy values resolve for every stack before any stack is written, so an error here
       // leaves no half-written cdktf.out.
-      userData: Lazy.stringValue({
-        produce: () => {
-          if (this.pools.size === 0) throw missing(this.node.path, 'the cluster has no workers', NO_WORKERS_FIX);
-          return this.renderUserData(
-            'Master',
-            this.bootstrap.master({
-              historyServer: this.objectStorage !== undefined,
-              localVolumeGiB: props.master.volumeGiB,
-              sparkDefaults: this.sparkDefaults(),
-            }),
-          );
-        },
-      }),
+      userData: Lazy.stringValue({ produce: () => renderMaster() }),
       floatingIp: props.master.floatingIp,
       volumeGiB: props.master.volumeGiB,
       volumeType: props.master.volumeType,
       userDataPolicy,
       configDrive,
-      metadata: { ...props.metadata, 'spark:cluster': this.clusterName, 'spark:role': 'master' },
+      metadata: {
+        ...props.metadata,
+        'spark:cluster': this.clusterName,
+        'spark:role': 'master',
+        [SETTINGS_METADATA_KEY]: this.settingsRecord(renderMaster),
+      },
     });
 
     this.poolContext = {
@@ -339,18 +355,8 @@ export class SparkCluster extends Construct {
       securityGroupIds: [this.internalSecurityGroup.groupId, this.workerSecurityGroup.groupId],
       userDataPolicy,
       configDrive,
-      userDataFor: (pool) =>
-        Lazy.stringValue({
-          produce: () =>
-            this.renderUserData(
-              `Workers/${pool.poolId}`,
-              this.bootstrap.worker({
-                sizing: pool.sizing,
-                localVolumeGiB: pool.localVolumeGiB,
-                sparkDefaults: this.sparkDefaults(),
-              }),
-            ),
-        }),
+      userDataFor: (pool) => Lazy.stringValue({ produce: () => renderWorker(pool) }),
+      settingsFor: (pool) => this.settingsRecord(() => renderWorker(pool)),
     };
 
     this.node.addValidation({
@@ -480,6 +486,57 @@ export class SparkCluster extends Construct {
       });
     }
     return { ...conf, ...this.props.sparkConf };
+  }
+
+  /**
+   * The `spark:settings` record of a node whose user data `render` produces (lazy): what the
+   * plan review compares to tell which running servers miss a change (see settings-record.ts).
+   */
+  private settingsRecord(render: () => string): string {
+    return Lazy.stringValue({
+      produce: (context) => {
+        const resolved = (value: unknown) => {
+          const out = context.resolve(value);
+          return typeof out === 'string' ? out : JSON.stringify(out);
+        };
+        // Rendering first: it throws the clear error for a cluster without workers.
+        const userData = digest(resolved(render()));
+        const executor = this.executorDefaults;
+        const storage = this.objectStorage;
+        const conf = this.props.sparkConf ?? {};
+        return formatSettingsRecord({
+          master: plainOrDigest(resolved(this.network.masterIp)),
+          executor: plainOrDigest(
+            resolved(`${executor.executorCores}/${executor.executorMemoryMiB}m/${executor.executorOverheadMiB}m`),
+          ),
+          objectStorage: storage
+            ? digest(
+                resolved([
+                  storage.s3Endpoint,
+                  storage.s3Region,
+                  storage.eventLogDir,
+                  this.dataContainer?.containerName,
+                  // Containers the cluster makes are named after it; their references do not say so.
+                  this.clusterName,
+                ]),
+              )
+            : 'off',
+          webUiTls: this.props.webUiTls ? digest(resolved(this.props.webUiTls.certificateChainPem)) : 'off',
+          sparkVersion: plainOrDigest(this.sparkVersion.version),
+          sparkConf:
+            Object.keys(conf).length === 0
+              ? 'none'
+              : digest(
+                  resolved(
+                    Object.keys(conf)
+                      .sort()
+                      .map((k) => [k, conf[k]]),
+                  ),
+                ),
+          userData,
+        });
+      },
+    });
   }
 
   /** The port a UI is reached on from outside: its HTTPS port with `webUiTls`. */

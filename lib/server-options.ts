@@ -1,4 +1,5 @@
 import { invalid } from './private/errors';
+import { SETTINGS_METADATA_KEY } from './private/settings-record';
 
 /**
  * What happens to existing servers when their rendered user data changes (a Spark setting,
@@ -7,9 +8,10 @@ import { invalid } from './private/errors';
 export class UserDataChangePolicy {
   /**
    * Existing servers keep running with the user data they booted with; the plan shows no
-   * change for them. New servers (scale-up, new pools) boot with the new user data. To
-   * roll a change out, replace servers deliberately, a few at a time:
-   * `tofu apply -replace='<server address>'`.
+   * change for them, and the plan review (`npm run plan`) names what they miss (their
+   * `spark:settings` metadata record is kept as they booted, too). New servers (scale-up,
+   * new pools) boot with the new user data. To roll a change out, replace servers a batch
+   * at a time: `npm run rollout -- <stack>`.
    */
   static readonly IGNORE = new UserDataChangePolicy('ignore');
   /** Terraform's default: every server whose user data changed is destroyed and recreated. */
@@ -19,7 +21,10 @@ export class UserDataChangePolicy {
 
   /** The lifecycle block of a server under this policy (none for REPLACE). */
   get lifecycle(): { ignoreChanges: string[] } | undefined {
-    return this.mode === 'ignore' ? { ignoreChanges: ['user_data'] } : undefined;
+    // The settings record describes the user data: it is kept, and ignored, with it.
+    return this.mode === 'ignore'
+      ? { ignoreChanges: ['user_data', `metadata["${SETTINGS_METADATA_KEY}"]`] }
+      : undefined;
   }
 }
 

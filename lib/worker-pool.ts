@@ -11,6 +11,7 @@ import { Image } from './image';
 import { ISparkNetwork } from './network';
 import { invalid } from './private/errors';
 import { validateName } from './private/names';
+import { SETTINGS_METADATA_KEY } from './private/settings-record';
 import { Placement, UserDataChangePolicy, validateMetadata } from './server-options';
 
 /** The largest pool the library accepts; split bigger clusters into several pools. */
@@ -80,6 +81,8 @@ export interface SparkWorkerPoolContext {
   readonly configDrive: boolean;
   /** The pool's rendered user data; may be a lazy token. */
   userDataFor(pool: SparkWorkerPool): string;
+  /** The pool's `spark:settings` record (a lazy token): what its user data configures, without secrets. */
+  settingsFor(pool: SparkWorkerPool): string;
 }
 
 /** Props of a SparkWorkerPool. */
@@ -183,6 +186,7 @@ export class SparkWorkerPool extends Construct {
         'spark:cluster': cluster.clusterName,
         'spark:role': 'worker',
         'spark:pool': this.poolId,
+        [SETTINGS_METADATA_KEY]: cluster.settingsFor(this),
       },
       lifecycle: cluster.userDataPolicy.lifecycle,
     });

@@ -3,7 +3,8 @@
  * tofu and provider, and prints a review (also written as Markdown for a pull request).
  *
  *   --fail-on LIST   exit 2 when the review has findings of these kinds (comma-separated:
- *                    replace, destroy, widen, secret); default: never
+ *                    replace, destroy, rebuild, resize, address, keypair, rename, widen,
+ *                    secret, drift); default: never
  *   --markdown FILE  where to write the Markdown review; default cdktf.out/plan-review-<stack>.md
  *   --show           also print tofu's own rendering of the plan
  *   --no-synth       plan what is already in cdktf.out

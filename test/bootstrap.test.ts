@@ -55,11 +55,36 @@ describe('SparkBootstrap', () => {
   it('sizes the worker daemon from the flavor and points it at the master', () => {
     const files = filesOf(worker);
     expect(files['/etc/spark/conf/spark-env.sh'].content).toMatch(/SPARK_WORKER_CORES=7\nSPARK_WORKER_MEMORY=12474m\n/);
+    expect(files['/usr/local/lib/spark-bootstrap/worker-sizing.sh']).toBeUndefined();
     expect(files['/etc/spark/conf/worker.env'].content).toBe('SPARK_MASTER_HOST=10.42.0.10\nSPARK_MASTER_PORT=7077\n');
     expect(files['/etc/systemd/system/spark-worker.service'].content).toMatch(
       /ExecStartPre=\/usr\/local\/lib\/spark-bootstrap\/wait-for-port/,
     );
     expect(files['/etc/systemd/system/spark-worker.service'].content).toMatch(/Restart=always/);
+  });
+
+  it('with the flavor, has each worker size itself from its own vCPUs and RAM at every start', () => {
+    const files = filesOf(bootstrap.worker({ sizing, flavor: { vcpus: 8, ramMiB: 16384 }, sparkDefaults }).render());
+    const env = files['/etc/spark/conf/spark-env.sh'].content;
+    expect(env).toContain('SPARK_FLAVOR_VCPUS=8\nSPARK_FLAVOR_RAM_MIB=16384\n');
+    expect(env).not.toMatch(/SPARK_WORKER_(CORES|MEMORY)=/);
+    expect(shellcheck(env, 'sh', ['SC2034'])).toBe('');
+    const script = files['/usr/local/lib/spark-bootstrap/worker-sizing.sh'].content;
+    // Source the rendered spark-env.sh as Spark's launch scripts do, on a node resized to 16 vCPU / 32 GiB.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-env-'));
+    fs.writeFileSync(path.join(dir, 'worker-sizing.sh'), script);
+    fs.writeFileSync(path.join(dir, 'meminfo'), 'MemTotal:       32600000 kB\n');
+    fs.writeFileSync(path.join(dir, 'hardware.env'), 'NODE_VCPUS=16\n');
+    fs.writeFileSync(path.join(dir, 'spark-env.sh'), env.replace('/usr/local/lib/spark-bootstrap', dir));
+    const run = (extra: NodeJS.ProcessEnv) =>
+      spawnSync('sh', ['-c', `set -a; . ${dir}/spark-env.sh; echo "$SPARK_WORKER_CORES $SPARK_WORKER_MEMORY"`], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, SPARK_MEMINFO: path.join(dir, 'meminfo'), ...extra },
+      }).stdout.trim();
+    const resized = sizeWorker(Flavor.of({ name: 'x', vcpus: 16, ramMiB: Math.floor(32600000 / 1024) }), 'test');
+    expect(run({ SPARK_NODE_HARDWARE: path.join(dir, 'hardware.env') })).toBe(
+      `${resized.workerCores} ${resized.workerMemoryMiB}m`,
+    );
   });
 
   it('keeps spark-defaults.conf (it holds the secrets) readable by the spark user only', () => {

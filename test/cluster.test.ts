@@ -288,7 +288,7 @@ describe('SparkCluster', () => {
     it('ignores user-data changes on existing servers by default, and replaces them when asked', () => {
       const byDefault = resourcesOf(Testing.synth(clusterWithWorkers(1).stack), 'openstack_compute_instance_v2');
       for (const server of Object.values(byDefault))
-        expect(server.lifecycle).toEqual({ ignore_changes: ['user_data'] });
+        expect(server.lifecycle).toEqual({ ignore_changes: ['user_data', 'metadata["spark:settings"]'] });
       const replace = resourcesOf(
         Testing.synth(clusterWithWorkers(1, { userDataPolicy: UserDataChangePolicy.REPLACE }).stack),
         'openstack_compute_instance_v2',

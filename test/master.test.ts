@@ -31,7 +31,7 @@ describe('SparkMaster', () => {
       flavor_name: 'm1.large',
       key_pair: 'ops',
       config_drive: true,
-      lifecycle: { ignore_changes: ['user_data'] },
+      lifecycle: { ignore_changes: ['user_data', 'metadata["spark:settings"]'] },
     });
   });
 

@@ -101,6 +101,160 @@ describe('plan review', () => {
     expect(failing(review, [])).toEqual([]);
   });
 
+  const rule = (name: string, actions: string[], values: object | null, old: object | null = null) => ({
+    type: 'openstack_networking_secgroup_rule_v2',
+    name,
+    actions,
+    before: old && { direction: 'ingress', ethertype: 'IPv4', security_group_id: 'sg-ui', protocol: 'tcp', ...old },
+    after: values && {
+      direction: 'ingress',
+      ethertype: 'IPv4',
+      security_group_id: 'sg-ui',
+      protocol: 'tcp',
+      ...values,
+    },
+  });
+  const ui = (prefix: string, from = 8080, to = from) => ({
+    port_range_min: from,
+    port_range_max: to,
+    remote_ip_prefix: prefix,
+  });
+
+  it('compares rule sets by what they let in: narrowing or restating access is not widening', () => {
+    const review = reviewPlan(
+      'st',
+      plan([
+        rule('old', ['delete'], null, ui('203.0.113.0/24', 8080, 8081)),
+        rule('narrower', ['create'], ui('203.0.113.7/32')),
+        rule('same-block-other-text', ['create'], ui('203.0.113.99/24', 8081)),
+        rule('other-port', ['create'], ui('203.0.113.7/32', 22)),
+        rule('wider', ['create'], ui('203.0.112.0/23')),
+        {
+          ...rule('other-group', ['create'], ui('203.0.113.7/32')),
+          after: {
+            ...ui('203.0.113.7/32'),
+            direction: 'ingress',
+            ethertype: 'IPv4',
+            protocol: 'tcp',
+            security_group_id: 'sg-other',
+          },
+        },
+      ]),
+      config,
+    );
+    expect(review.findings.map((f) => [f.address, f.message])).toEqual([
+      ['openstack_networking_secgroup_rule_v2.other-port', 'allows tcp 22-22 from 203.0.113.7/32'],
+      ['openstack_networking_secgroup_rule_v2.wider', 'widens tcp 8080-8080 from 203.0.113.0/24 to 203.0.112.0/23'],
+      ['openstack_networking_secgroup_rule_v2.other-group', 'allows tcp 8080-8080 from 203.0.113.7/32'],
+    ]);
+  });
+
+  it('names running servers that miss a configuration change, per resource, without the values', () => {
+    const record = (master: string, conf = 'none') =>
+      `v1;m=${master};x=3/6237m/624m;s3=off;tls=off;v=3.5.7;conf=${conf};ud=000000000000`;
+    const server = (index: string, recorded: string | undefined) => ({
+      address: `openstack_compute_instance_v2.srv["${index}"]`,
+      type: 'openstack_compute_instance_v2',
+      name: 'srv',
+      index,
+      change: {
+        actions: ['no-op'],
+        before: { metadata: recorded ? { 'spark:settings': recorded, 'spark:role': 'worker' } : {} },
+        after: null,
+      },
+    });
+    const wanted = record('10.43.0.10', 'abcdefabcdef');
+    const withRecord = {
+      resource: {
+        openstack_compute_instance_v2: {
+          srv: {
+            metadata: { 'spark:settings': wanted },
+            '//': { metadata: { path: 'st/analytics/Workers/general/Servers' } },
+          },
+        },
+      },
+    };
+    const review = reviewPlan(
+      'st',
+      {
+        format_version: '1.2',
+        resource_changes: [
+          server('general-1', record('10.42.0.10')),
+          server('general-2', record('10.42.0.10')),
+          server('general-3', wanted),
+          server('general-4', undefined),
+        ],
+      },
+      withRecord,
+    );
+    expect(review.findings.map((f) => [f.category, f.address, f.message])).toEqual([
+      [
+        'drift',
+        'openstack_compute_instance_v2.srv[general-1, general-2]',
+        'these 2 running servers keep the user data they booted with (UserDataChangePolicy.IGNORE) and will NOT ' +
+          "get this change: the master's address 10.42.0.10 -> 10.43.0.10: they keep looking for the master at " +
+          'the old address; sparkConf changes (values not shown): they keep the old settings',
+      ],
+      [
+        'drift',
+        'openstack_compute_instance_v2.srv[general-4]',
+        'this running server keeps the user data it booted with (UserDataChangePolicy.IGNORE) and will NOT get ' +
+          'this change: they carry no settings record (created before records existed): what they run is unknown',
+      ],
+    ]);
+    expect(renderMarkdown(review)).not.toContain('abcdefabcdef');
+    expect(failing(review, ['drift'])).toHaveLength(2);
+  });
+
+  it('says what resizing, detaching a floating IP and deleting a key pair do, for servers of any age', () => {
+    const review = reviewPlan(
+      'st',
+      plan([
+        {
+          type: 'openstack_compute_instance_v2',
+          name: 'srv',
+          actions: ['update'],
+          // Created before the library recorded settings: no boot-time sizing either.
+          before: {
+            flavor_name: 'm1.large',
+            image_name: 'ubuntu-24.04',
+            key_pair: 'ops',
+            metadata: { 'spark:role': 'worker' },
+          },
+          after: {
+            flavor_name: 'm1.xlarge',
+            image_name: 'ubuntu-24.04',
+            key_pair: 'ops',
+            metadata: { 'spark:role': 'worker' },
+          },
+        },
+        {
+          type: 'openstack_networking_floatingip_associate_v2',
+          name: 'assoc',
+          actions: ['delete'],
+          before: { floating_ip: '198.51.100.20', port_id: 'p-1' },
+        },
+        { type: 'openstack_compute_keypair_v2', name: 'kp', actions: ['delete'], before: { name: 'ops' } },
+      ]),
+      config,
+    );
+    expect(review.findings.map((f) => [f.category, f.message])).toEqual([
+      ['address', 'the floating IP 198.51.100.20 is detached from the master: the public address stops reaching it'],
+      [
+        'keypair',
+        'key pair ops is deleted. Nova puts a key on a server only when it creates (or rebuilds) it: 1 running ' +
+          'server(s) keep accepting only the old key, new servers get the key pair the configuration names',
+      ],
+      [
+        'resize',
+        'flavor m1.large -> m1.xlarge: Nova RESIZES in place this server: it stops, may move to another ' +
+          'hypervisor, and reboots; applications lose the executors (and shuffle files) on them. They were ' +
+          "created before workers sized themselves at boot: they keep advertising the old flavor's cores and memory",
+      ],
+    ]);
+    expect(review.findings.every((f) => f.advice)).toBe(true);
+  });
+
   it('reads its options and refuses unknown ones', () => {
     expect(parseArgs(['multi-pool', '--fail-on', 'replace,widen', '--show'])).toMatchObject({
       stack: 'multi-pool',
@@ -109,7 +263,7 @@ describe('plan review', () => {
       synth: true,
     });
     expect(() => parseArgs(['--fail-on', 'replace,oops'])).toThrow(
-      "--fail-on: unknown kind 'oops'; use any of replace, destroy, widen, secret",
+      "--fail-on: unknown kind 'oops'; use any of replace, destroy, rebuild, resize, address, keypair, rename, widen, secret, drift",
     );
     expect(() => parseArgs(['--frobnicate'])).toThrow('unknown option --frobnicate');
   });

@@ -192,7 +192,9 @@ describe('SparkWorkerPool with a looked-up flavor', () => {
     const servers = resourcesOf(synthesized, 'openstack_compute_instance_v2');
     const looked = Object.entries(servers).find(([name]) => name.includes('Workers_looked'))![1];
     expect(looked.flavor_name).toBe('r1.4xlarge');
-    expect(looked.user_data).toMatch(/SPARK_WORKER_CORES=\$\{local\.analytics_Workers_looked_WorkerCores_\w+\}\n/);
+    // The node sizes itself at boot from the looked-up flavor's numbers (worker-sizing.sh).
+    expect(looked.user_data).toMatch(/SPARK_FLAVOR_VCPUS=\$\{data\.openstack_compute_flavor_v2\.\w+\.vcpus\}\n/);
+    expect(looked.user_data).toMatch(/SPARK_FLAVOR_RAM_MIB=\$\{data\.openstack_compute_flavor_v2\.\w+\.ram\}\n/);
     expect(looked.user_data).toMatch(
       /spark\.executor\.memory \$\{min\(6237, local\.analytics_Workers_looked_ExecutorMemory_\w+\)\}m/,
     );

@@ -10,7 +10,9 @@
 #   hosts.sh net-up <gateway-ip>/<prefix>            bridge spe2e0 with the subnet's gateway, and
 #                                                    the state directory (a tmpfs: seeds, keys)
 #   hosts.sh add <name> <ip>/<prefix>                network namespace spe2e-<name> on the bridge
-#   hosts.sh boot <name> <user-data> <meta-data>     boots the host; its root is $(hosts.sh root <name>)
+#   hosts.sh boot <name> <user-data> <meta-data> [<hardware.env>]
+#                                                    boots the host; its root is $(hosts.sh root <name>);
+#                                                    hardware.env says what vCPUs and RAM it stands for
 #   hosts.sh root <name>                             the host's root directory, as seen from here
 #   hosts.sh exec <name> <command>...                runs a command inside the booted host
 #   hosts.sh down                                    stops and removes every host, mount and link
@@ -55,10 +57,16 @@ root_of() { printf '%s/hosts/%s/root\n' "$STATE" "$1"; }
 
 # Files a cloud image would carry and the NoCloud seed standing in for Nova's metadata.
 seed_host() {
-  local upper=$1 user_data=$2 meta_data=$3 unit
+  local upper=$1 user_data=$2 meta_data=$3 hardware=${4:-} unit
   mkdir -p "$upper/var/lib/cloud/seed/nocloud" "$upper/etc/cloud/cloud.cfg.d" "$upper/etc/systemd/system"
   install -m 0600 "$user_data" "$upper/var/lib/cloud/seed/nocloud/user-data"
   install -m 0600 "$meta_data" "$upper/var/lib/cloud/seed/nocloud/meta-data"
+  # Hosts share this machine's CPUs and RAM; the file tells the worker sizing which flavor
+  # the host stands for, as a server's own kernel would (lib/assets/worker-sizing.sh).
+  if [ -n "$hardware" ]; then
+    mkdir -p "$upper/etc/spark-bootstrap"
+    install -m 0644 "$hardware" "$upper/etc/spark-bootstrap/node-hardware.env"
+  fi
   # Neutron configures the network; here the test did, from outside the host.
   printf 'datasource_list: [NoCloud]\nnetwork: {config: disabled}\nlocale: C.UTF-8\n' >"$upper/etc/cloud/cloud.cfg.d/99-e2e-host.cfg"
   : >"$upper/etc/machine-id" # a fresh identity per boot, as a new server has
@@ -74,7 +82,7 @@ boot_host() {
   [ -e "/run/netns/spe2e-$name" ] || die "no network namespace for $name: run 'add' first"
   need_state
   mkdir -p "$dir/upper" "$dir/work" "$dir/root"
-  seed_host "$dir/upper" "$2" "$3"
+  seed_host "$dir/upper" "$2" "$3" "${4:-}"
   mount -t overlay "spe2e-$name" -o "lowerdir=/,upperdir=$dir/upper,workdir=$dir/work" "$dir/root"
   date +%s.%N >"$dir/booted-at"
   setsid systemd-nspawn --quiet --directory="$dir/root" --machine="$name" --register=no --keep-unit \
@@ -148,7 +156,7 @@ command -v systemd-nspawn >/dev/null || die "systemd-nspawn is missing: run scri
 case ${1:-} in
   net-up) net_up "$2" ;;
   add) add_host "$2" "$3" ;;
-  boot) boot_host "$2" "$3" "$4" ;;
+  boot) boot_host "$2" "$3" "$4" "${5:-}" ;;
   root) root_of "$2" ;;
   exec)
     shift

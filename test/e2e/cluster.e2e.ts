@@ -239,9 +239,15 @@ function bootCluster(): void {
       `instance-id: ${instanceIds.get(h.name)}\nlocal-hostname: ${h.serverName}\n`,
     );
   }
+  // Workers stand for the pool's flavor: they size themselves from it, not from this machine.
+  fs.writeFileSync(
+    path.join(seedDir, 'worker.hardware'),
+    `NODE_VCPUS=${pool.flavor.vcpus}\nNODE_RAM_MIB=${pool.flavor.ramMiB}\n`,
+  );
   for (const h of hosts) {
     const seed = (kind: string) => path.join(seedDir, `${h.name}.${kind}`);
-    e2eScript('hosts.sh', ['boot', h.name, seed('user-data'), seed('meta-data')]);
+    const hardware = h.role === 'master' ? [] : [path.join(seedDir, 'worker.hardware')];
+    e2eScript('hosts.sh', ['boot', h.name, seed('user-data'), seed('meta-data'), ...hardware]);
   }
 }
 

@@ -8,7 +8,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildOfflineState, localStatePath } from '../../scripts/offline-state';
-import { reviewPlan, Review } from '../../scripts/plan-review';
+import { CdktfConfig, reviewPlan, Review } from '../../scripts/plan-review';
 import { PlanJson, Tofu } from '../../scripts/tofu';
 import { synthStackDir } from './harness';
 
@@ -20,7 +20,11 @@ function synthWithLocalState(stack: TerraformStack): string {
 
 export interface PlannedChange {
   readonly plan: PlanJson;
+  /** The changed stack's synthesized cdk.tf.json. */
+  readonly config: CdktfConfig;
   readonly review: Review;
+  /** The changed stack's directory, with the offline state of the previous one. */
+  readonly dir: string;
   /** Addresses by action: create, update, replace, delete. */
   readonly byAction: Record<string, string[]>;
 }
@@ -41,12 +45,8 @@ function offlineStateFile(before: TerraformStack): string {
   return statesByConfig.get(key)!;
 }
 
-export function planChange(before: TerraformStack, after: TerraformStack): PlannedChange {
-  const state = offlineStateFile(before);
-  const afterDir = synthWithLocalState(after);
-  fs.copyFileSync(state, localStatePath(afterDir));
-  const plan = new Tofu(afterDir).plan(['-refresh=false']);
-  const config = JSON.parse(fs.readFileSync(path.join(afterDir, 'cdk.tf.json'), 'utf8'));
+/** A plan's addresses (without cdktf's hash suffix) by action: create, update, replace, delete. */
+export function actionsOf(plan: PlanJson): Record<string, string[]> {
   const byAction: Record<string, string[]> = {};
   for (const rc of plan.resource_changes ?? []) {
     const a = rc.change.actions;
@@ -55,5 +55,15 @@ export function planChange(before: TerraformStack, after: TerraformStack): Plann
     (byAction[action] ??= []).push(rc.address.replace(/_[0-9A-F]{8}(?=[.[]|$)/, ''));
   }
   for (const list of Object.values(byAction)) list.sort();
-  return { plan, review: reviewPlan(after.node.id, plan, config), byAction };
+  return byAction;
+}
+
+export function planChange(before: TerraformStack, after: TerraformStack): PlannedChange {
+  const state = offlineStateFile(before);
+  const afterDir = synthWithLocalState(after);
+  fs.copyFileSync(state, localStatePath(afterDir));
+  const plan = new Tofu(afterDir).plan(['-refresh=false']);
+  const config = JSON.parse(fs.readFileSync(path.join(afterDir, 'cdk.tf.json'), 'utf8'));
+  const byAction = actionsOf(plan);
+  return { plan, config, dir: afterDir, review: reviewPlan(after.node.id, plan, config), byAction };
 }
