@@ -109,13 +109,13 @@ interface CatalogEntry {
   endpoints: { interface: string; region?: string; region_id?: string; url: string }[];
 }
 
-/** Nova, read with the deploying user's token. */
-export class NovaClient {
-  private token?: { value: string; computeUrl: string };
+/** A Keystone v3 session of the deploying user, and requests to any service in its catalog. */
+export class OpenStackClient {
+  private token?: { value: string; catalog: CatalogEntry[] };
 
   constructor(private readonly auth: OpenStackAuth = authFromEnvironment()) {}
 
-  private async session(): Promise<{ value: string; computeUrl: string }> {
+  private async session(): Promise<{ value: string; catalog: CatalogEntry[] }> {
     if (this.token) return this.token;
     const base = this.auth.authUrl.replace(/\/+$/, '');
     const url = /\/v3$/.test(base) ? `${base}/auth/tokens` : `${base}/v3/auth/tokens`;
@@ -126,26 +126,51 @@ export class NovaClient {
     });
     if (!response.ok) throw new Error(`Keystone refused the credentials: ${response.status} ${await response.text()}`);
     const value = response.headers.get('x-subject-token');
+    if (!value) throw new Error('Keystone gave no token');
     const catalog = ((await response.json()) as { token: { catalog?: CatalogEntry[] } }).token.catalog ?? [];
-    const compute = catalog.find((c) => c.type === 'compute');
-    const endpoint = compute?.endpoints.find(
-      (e) =>
-        e.interface === this.auth.interface &&
-        (!this.auth.regionName || e.region === this.auth.regionName || e.region_id === this.auth.regionName),
-    );
-    if (!value || !endpoint) throw new Error('Keystone gave no token or no compute endpoint for this region');
-    this.token = { value, computeUrl: endpoint.url.replace(/\/+$/, '') };
+    this.token = { value, catalog };
     return this.token;
+  }
+
+  /** The URL of a service (`compute`, `network`, ...) in the user's region and interface. */
+  async endpoint(serviceType: string): Promise<string> {
+    const { catalog } = await this.session();
+    const endpoint = catalog
+      .find((c) => c.type === serviceType)
+      ?.endpoints.find(
+        (e) =>
+          e.interface === this.auth.interface &&
+          (!this.auth.regionName || e.region === this.auth.regionName || e.region_id === this.auth.regionName),
+      );
+    if (!endpoint) throw new Error(`Keystone's catalog has no ${serviceType} endpoint for this region`);
+    return endpoint.url.replace(/\/+$/, '');
+  }
+
+  /** One request; returns the HTTP status and the parsed JSON body (undefined when empty). */
+  async request(serviceType: string, method: string, path: string): Promise<{ status: number; body: unknown }> {
+    const { value } = await this.session();
+    const response = await fetch(`${await this.endpoint(serviceType)}${path}`, {
+      method,
+      headers: { 'x-auth-token': value, accept: 'application/json' },
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  }
+}
+
+/** Nova, read with the deploying user's token. */
+export class NovaClient {
+  private readonly client: OpenStackClient;
+
+  constructor(auth: OpenStackAuth = authFromEnvironment()) {
+    this.client = new OpenStackClient(auth);
   }
 
   /** The server's status (`ACTIVE`, `BUILD`, `ERROR`, ...), or `DELETED` when Nova no longer knows it. */
   async serverStatus(id: string): Promise<string> {
-    const { value, computeUrl } = await this.session();
-    const response = await fetch(`${computeUrl}/servers/${encodeURIComponent(id)}`, {
-      headers: { 'x-auth-token': value, accept: 'application/json' },
-    });
-    if (response.status === 404) return 'DELETED';
-    if (!response.ok) throw new Error(`Nova: GET /servers/${id}: ${response.status} ${await response.text()}`);
-    return ((await response.json()) as { server: { status: string } }).server.status;
+    const { status, body } = await this.client.request('compute', 'GET', `/servers/${encodeURIComponent(id)}`);
+    if (status === 404) return 'DELETED';
+    if (status >= 300) throw new Error(`Nova: GET /servers/${id}: ${status} ${JSON.stringify(body)}`);
+    return (body as { server: { status: string } }).server.status;
   }
 }
