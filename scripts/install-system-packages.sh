@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite runs for real: shellcheck (lints every shell
 # script and user-data fragment), cloud-init (checks rendered user data against its own
 # schema, and runs it in the end-to-end test), systemd-analyze (scores the units' sandboxing
-# offline), and for the end-to-end test: systemd-nspawn (boots each test host), OpenStack
+# offline), debootstrap (builds the local OpenStack's root, scripts/cloud/cloud.sh), and for
+# the end-to-end test and the local cloud: systemd-nspawn (boots each test host and the cloud), OpenStack
 # Swift with s3api and memcached (the object store), a JRE for Spark, curl and iproute2. Idempotent; needs
 # root (or sudo) only when one is missing.
 set -euo pipefail
@@ -13,6 +14,7 @@ declare -A wanted=(
   [cloud-init]=cloud-init
   [systemd-analyze]=systemd
   [systemd-nspawn]=systemd-container
+  [debootstrap]=debootstrap
   [swift-proxy-server]=swift-proxy
   [swift-account-server]=swift-account
   [swift-container-server]=swift-container

@@ -5,7 +5,15 @@ import * as path from 'path';
 import { ComputeInstanceV2 } from '../.gen/providers/openstack/compute-instance-v2';
 import { NetworkingPortV2 } from '../.gen/providers/openstack/networking-port-v2';
 import { OpenstackProvider } from '../.gen/providers/openstack/provider';
-import { estimateUserDataBytes, Peer, SparkCluster, SparkContainer, SparkNetwork, UserDataChangePolicy } from '../lib';
+import {
+  EVENT_LOG_MARKER_CONTENT,
+  estimateUserDataBytes,
+  Peer,
+  SparkCluster,
+  SparkContainer,
+  SparkNetwork,
+  UserDataChangePolicy,
+} from '../lib';
 import { clusterProps, clusterWithWorkers, EXTERNAL, newStack, resourcesOf, XLARGE } from './support/fixtures';
 import { cloudInitSchema, filesOf, fillTemplate, userDataOf } from './support/user-data';
 
@@ -217,7 +225,7 @@ describe('SparkCluster', () => {
         ['analytics-spark-events', false],
       ]);
       expect(Object.values(resourcesOf(synthesized, 'openstack_objectstorage_object_v1'))).toEqual([
-        expect.objectContaining({ name: 'spark-events/.keep', content: '' }),
+        expect.objectContaining({ name: 'spark-events/.keep', content: EVENT_LOG_MARKER_CONTENT }),
       ]);
     });
 

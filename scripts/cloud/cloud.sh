@@ -325,7 +325,12 @@ export SPARK_EXTERNAL_NETWORK_ID=$ext
 export SPARK_IMAGE=debian-12
 export SPARK_S3_ENDPOINT=http://$CLOUD_IP:8080
 export SPARK_LOCAL_CLOUD_PROJECT_ID=$project
+# Terraform state of stacks deployed here lives and dies with this run of the cloud.
+export SPARK_STATE_DIR=$RUN/state
 EOF
+  mkdir -p "$RUN/state" "$RUN/root/etc/openstack"
+  # The same clouds inside the machine: `cloud.sh exec openstack --os-cloud spark ...`.
+  cp "$RUN/clouds.yaml" "$RUN/root/etc/openstack/clouds.yaml"
 }
 
 up() {
@@ -371,7 +376,7 @@ down() {
   need_root
   stop_machine
   unmount_run
-  rm -f "$RUN/env" "$RUN/clouds.yaml"
+  rm -rf "$RUN/env" "$RUN/clouds.yaml" "$RUN/state"
   log "down"
 }
 

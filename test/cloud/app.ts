@@ -1,6 +1,6 @@
-// The app the deploy tests run through `cdktf deploy --app`: the example stacks exactly as
-// stacks/app.ts builds them (settings from the environment: SPARK_WORKERS, SPARK_FORCE_DESTROY
-// and the local cloud's SPARK_*), with state kept in the test's own directory, and one
+// The app the deploy tests run through `cdktf deploy --app`: the example stacks as
+// stacks/app.ts builds them (settings from the environment: SPARK_WORKERS, SPARK_FORCE_DESTROY,
+// the local cloud's SPARK_*, and SPARK_STATE_DIR, the test's own directory), and one
 // test-only switch: CLOUD_TEST_EXTRA_POOL=1 adds a second pool to the example.
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import * as path from 'path';
@@ -8,8 +8,8 @@ import { Flavor } from '../../lib';
 import { ExampleStack } from '../../stacks/example';
 import { MultiPoolStack } from '../../stacks/multi-pool';
 
-const stateDir = process.env.CLOUD_TEST_STATE_DIR;
-if (!stateDir) throw new Error('CLOUD_TEST_STATE_DIR is not set: run this app through test/cloud/support.ts');
+const stateDir = process.env.SPARK_STATE_DIR;
+if (!stateDir) throw new Error('SPARK_STATE_DIR is not set: run this app through test/cloud/support.ts');
 
 const app = new App();
 const example = new ExampleStack(app, 'example');

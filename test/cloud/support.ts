@@ -52,6 +52,11 @@ export function asOperator(code: string): string {
   return cloud(['exec', 'python3', '-'], `${prelude}\n${code}\n`);
 }
 
+/** Runs an `openstack` CLI command inside the cloud as the deploying user (cloud `spark`). */
+export function asDeployingUser(command: string[]): string {
+  return cloud(['exec', 'env', 'OS_CLOUD=spark', ...command]);
+}
+
 export interface Server {
   readonly id: string;
   readonly name: string;
@@ -124,7 +129,7 @@ export class Deployment {
     return {
       ...process.env,
       ...this.cloudVars,
-      CLOUD_TEST_STATE_DIR: this.state,
+      SPARK_STATE_DIR: this.state,
       CHECKPOINT_DISABLE: '1',
       CI: '1',
       ...extra,
@@ -168,6 +173,11 @@ export class Deployment {
     child.stdout?.on('data', (d) => (text += d));
     child.stderr?.on('data', (d) => (text += d));
     return { child, output: () => text };
+  }
+
+  /** The stack's synthesized directory (cdktf.out/stacks/<stack>). */
+  stackDir(stack: string): string {
+    return path.join(this.out, 'stacks', stack);
   }
 
   /** The synthesized configuration of the last deploy of `stack`. */
