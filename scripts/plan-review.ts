@@ -5,6 +5,7 @@
  */
 import Table from 'cli-table3';
 import markdownTable from 'markdown-table';
+import { coversEverything, IpBlock, parseCidr } from '../lib/private/cidr';
 import { PlanJson, ResourceChange } from './tofu';
 
 /** Kinds of finding; `--fail-on` takes a list of them. */
@@ -61,7 +62,14 @@ const DATA_TYPES = new Set([
 ]);
 /** Types that are secrets themselves: replacing them rotates a secret. */
 const SECRET_TYPES = new Set(['terraform_data', 'openstack_identity_ec2_credential_v3']);
-const EVERYWHERE = new Set(['0.0.0.0/0', '::/0']);
+
+/**
+ * A rule's remote prefix as Neutron reads it (`0.0.0.0/00`, `::0/0` and `1.2.3.4/0` are all
+ * "everyone"); undefined for no prefix or text that is no CIDR.
+ */
+function blockOf(prefix: unknown): IpBlock | undefined {
+  return typeof prefix === 'string' ? parseCidr(prefix) : undefined;
+}
 
 export function actionOf(rc: ResourceChange): Action | undefined {
   const a = rc.change.actions;
@@ -125,8 +133,12 @@ function ruleFindings(rc: ResourceChange, action: Action): Finding[] {
     : `${after.protocol ?? 'any protocol'}`;
   const groupKnown = after.remote_group_id !== undefined && after.remote_group_id !== null;
   const groupUnknown = (rc.change.after_unknown ?? {}).remote_group_id === true;
-  if (prefix && EVERYWHERE.has(prefix)) {
-    return [{ category: 'widen', address: rc.address, message: `opens ${ports} to the whole internet (${prefix})` }];
+  const block = blockOf(prefix);
+  if (prefix && block?.prefix === 0) {
+    const reads = block.canonical === prefix ? '' : `, which reads as ${block.canonical}`;
+    return [
+      { category: 'widen', address: rc.address, message: `opens ${ports} to the whole internet (${prefix}${reads})` },
+    ];
   }
   if (!prefix && !groupKnown && !groupUnknown) {
     return [
@@ -137,10 +149,73 @@ function ruleFindings(rc: ResourceChange, action: Action): Finding[] {
       },
     ];
   }
-  if (prefix && prefix !== (rc.change.before ?? {}).remote_ip_prefix) {
+  const before = blockOf((rc.change.before ?? {}).remote_ip_prefix);
+  if (prefix && (block === undefined || block.canonical !== before?.canonical)) {
     return [{ category: 'widen', address: rc.address, message: `allows ${ports} from ${prefix}` }];
   }
   return [];
+}
+
+interface PlannedRule {
+  readonly rc: ResourceChange;
+  readonly changed: boolean;
+  readonly block: IpBlock;
+  readonly protocol: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Rules that only together open a port to every address (`0.0.0.0/1` + `128.0.0.0/1`):
+ * per security group, address family and protocol, the ingress rules the plan leaves in
+ * place, judged on every port where a range starts. Reported when one of them changes.
+ */
+function coverageFindings(plan: PlanJson, config: CdktfConfig): Finding[] {
+  const groups = new Map<string, PlannedRule[]>();
+  for (const rc of plan.resource_changes ?? []) {
+    const after = rc.change.after;
+    const action = actionOf(rc);
+    if (rc.type !== 'openstack_networking_secgroup_rule_v2' || !after || after.direction !== 'ingress') continue;
+    const block = blockOf(after.remote_ip_prefix);
+    if (!block || block.prefix === 0) continue; // "everyone" is reported rule by rule
+    const path = constructPath(config, rc);
+    const group =
+      typeof after.security_group_id === 'string'
+        ? after.security_group_id
+        : path
+          ? path.split('/').slice(0, -1).join('/')
+          : '(unknown group)';
+    const protocol = typeof after.protocol === 'string' ? after.protocol : 'any protocol';
+    const from = typeof after.port_range_min === 'number' && after.port_range_min > 0 ? after.port_range_min : 1;
+    const to = typeof after.port_range_max === 'number' && after.port_range_max > 0 ? after.port_range_max : 65535;
+    const key = `${group} IPv${block.version} ${protocol}`;
+    const rule = { rc, changed: action !== undefined && action !== 'destroy', block, protocol, from, to };
+    groups.set(key, [...(groups.get(key) ?? []), rule]);
+  }
+  const findings: Finding[] = [];
+  for (const rules of groups.values()) {
+    for (const at of new Set(rules.map((r) => r.from))) {
+      const applying = rules.filter((r) => r.from <= at && at <= r.to);
+      const { version } = applying[0].block;
+      const changed = applying.filter((r) => r.changed);
+      if (
+        changed.length === 0 ||
+        !coversEverything(
+          applying.map((r) => r.block),
+          version,
+        )
+      )
+        continue;
+      const blocks = applying.map((r) => r.block.canonical).join(' + ');
+      findings.push({
+        category: 'widen',
+        address: changed[changed.length - 1].rc.address,
+        message: `with ${applying.length - 1} other rule(s), opens ${applying[0].protocol} ${at} to every IPv${version} address (${blocks})`,
+      });
+      break;
+    }
+  }
+  return findings;
 }
 
 /** Reviews one stack's plan; `config` is the stack's synthesized cdk.tf.json. */
@@ -185,6 +260,7 @@ export function reviewPlan(stack: string, plan: PlanJson, config: CdktfConfig): 
       }
     }
   }
+  findings.push(...coverageFindings(plan, config));
   return { stack, groups: [...groups.values()].sort((a, b) => a.group.localeCompare(b.group)), findings, totals };
 }
 
