@@ -10,11 +10,29 @@ import { Flavor } from './flavor';
 import { Image } from './image';
 import { ISparkNetwork } from './network';
 import { invalid } from './private/errors';
+import {
+  checkCloudName,
+  checkVolumeGiB,
+  optionalBoolean,
+  optionalInstance,
+  requireInstance,
+  requireObject,
+} from './private/inputs';
 import { validateName } from './private/names';
 import { Placement, UserDataChangePolicy, validateMetadata } from './server-options';
 
 /** The largest pool the library accepts; split bigger clusters into several pools. */
 export const MAX_WORKERS_PER_POOL = 1000;
+
+/** The fix for a count out of range: what to do depends on how it is wrong. */
+function countFix(count: unknown): string {
+  if (typeof count !== 'number') return 'Give a number, e.g. count: 3.';
+  if (!Number.isFinite(count))
+    return 'Give a finite number, e.g. count: 3 (NaN often comes from parsing an unset variable).';
+  if (count < 1) return 'Remove the pool or set count: 1.';
+  if (count > MAX_WORKERS_PER_POOL) return 'Split the workers over several pools.';
+  return `Use a whole number, e.g. count: ${Math.max(1, Math.round(count))}.`;
+}
 
 /** Options of `cluster.addWorkerPool(id, options)`. */
 export interface SparkWorkerPoolOptions {
@@ -97,31 +115,49 @@ export class SparkWorkerPool extends Construct {
     super(scope, id);
     const where = this.node.path;
     this.poolId = validateName(where, 'pool id', id);
-    if (!Number.isInteger(props.count) || props.count < 1 || props.count > MAX_WORKERS_PER_POOL) {
+    requireObject(where, 'options', props, 'Pass { count: 2, flavor: Flavor.of({ ... }) }.');
+    if (
+      typeof props.count !== 'number' ||
+      !Number.isInteger(props.count) ||
+      props.count < 1 ||
+      props.count > MAX_WORKERS_PER_POOL
+    ) {
       throw invalid(
         where,
         `count must be a whole number from 1 to ${MAX_WORKERS_PER_POOL}`,
         props.count,
-        props.count < 1 ? 'Remove the pool or set count: 1.' : 'Split the workers over several pools.',
+        countFix(props.count),
       );
     }
-    if (props.localVolumeGiB !== undefined && (!Number.isInteger(props.localVolumeGiB) || props.localVolumeGiB <= 0)) {
-      throw invalid(
-        where,
-        'localVolumeGiB must be a whole number > 0',
-        props.localVolumeGiB,
-        'Give the size in GiB, e.g. 200, or leave it unset.',
-      );
+    requireInstance(
+      where,
+      'flavor',
+      props.flavor,
+      Flavor,
+      "Use Flavor.of({ name: 'm1.xlarge', vcpus: 8, ramMiB: 16384 }).",
+    );
+    optionalInstance(where, 'image', props.image, Image, "Use Image.fromName('ubuntu-24.04'), or leave it unset.");
+    optionalInstance(
+      where,
+      'placement',
+      props.placement,
+      Placement,
+      'Use Placement.ANTI_AFFINITY, SOFT_ANTI_AFFINITY or NONE.',
+    );
+    optionalBoolean(where, 'protectVolumes', props.protectVolumes);
+    checkVolumeGiB(where, 'localVolumeGiB', props.localVolumeGiB, 200);
+    if (props.volumeType !== undefined) {
+      checkCloudName(where, 'volumeType', props.volumeType, 'Use a name `openstack volume type list` shows.');
+      if (props.localVolumeGiB === undefined) {
+        throw invalid(
+          where,
+          'volumeType is set but there is no volume',
+          props.volumeType,
+          'Set localVolumeGiB too, or drop volumeType.',
+        );
+      }
     }
-    if (props.volumeType !== undefined && props.localVolumeGiB === undefined) {
-      throw invalid(
-        where,
-        'volumeType is set but there is no volume',
-        props.volumeType,
-        'Set localVolumeGiB too, or drop volumeType.',
-      );
-    }
-    validateMetadata(where, props.metadata);
+    validateMetadata(where, props.metadata, 3);
     this.count = props.count;
     this.flavor = props.flavor;
     this.localVolumeGiB = props.localVolumeGiB;
