@@ -230,6 +230,7 @@ export class SparkCluster extends Construct {
       );
     }
     this.checkNetworkCidr(props.networkCidr);
+    if (props.network) this.checkMasterIpIsFree(props.network);
     this.network =
       props.network ??
       new SparkNetwork(this, 'Network', {
@@ -238,6 +239,13 @@ export class SparkCluster extends Construct {
         dnsNameservers: props.dnsNameservers,
         externalNetwork: props.externalNetwork,
       });
+    if (props.master.floatingIp && props.network && !props.network.externalNetwork) {
+      throw missing(
+        where,
+        'master.floatingIp needs a router to an external network, and this existing network has none the library knows',
+        'Drop floatingIp and attach a floating IP to cluster.master.portId yourself, or pass a SparkNetwork created with externalNetwork (and the same externalNetwork here).',
+      );
+    }
     if (props.master.floatingIp && !props.externalNetwork) {
       throw missing(
         where,
@@ -552,6 +560,26 @@ export class SparkCluster extends Construct {
           `name is already the name of ${other.node.path} in this stack (key pair and container names would collide)`,
           this.clusterName,
           'Give each cluster its own name.',
+        );
+      }
+    }
+  }
+
+  /** Two clusters on one subnet cannot both give their master the same fixed address. */
+  private checkMasterIpIsFree(network: ISparkNetwork): void {
+    if (isUnresolved(network.masterIp)) return;
+    for (const other of TerraformStack.of(this).node.findAll()) {
+      if (
+        other !== this &&
+        other instanceof SparkCluster &&
+        other.network?.subnetId === network.subnetId &&
+        other.network.masterIp === network.masterIp
+      ) {
+        throw invalid(
+          `${this.node.path}: network`,
+          `masterIp is already the master address of ${other.node.path} on this subnet`,
+          network.masterIp,
+          'Adopt the subnet once per cluster with SparkNetwork.fromAttributes, each with its own free masterIp.',
         );
       }
     }

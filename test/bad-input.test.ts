@@ -14,6 +14,7 @@ import {
   SparkCluster,
   SparkClusterProps,
   SparkConfigError,
+  SparkContainer,
   SparkNetwork,
   SparkVersion,
   SparkWorkerPoolOptions,
@@ -182,6 +183,19 @@ describe('collisions and capacity on the cloud side', () => {
     c.addWorkerPool('fits', { count: 34, flavor: XLARGE });
   });
 
+  it('refuses two clusters that give their masters one fixed address on a shared subnet', () => {
+    const stack = newStack();
+    const attrs = { networkId: 'net', subnetId: 'sub', cidr: '192.168.50.0/24', masterIp: '192.168.50.5' };
+    const network = SparkNetwork.fromAttributes(stack, 'Shared', attrs);
+    new SparkCluster(stack, 'one', clusterProps({ network }));
+    expect(refusal(() => new SparkCluster(stack, 'two', clusterProps({ network }))).message).toBe(
+      'test/two: network: masterIp is already the master address of test/one on this subnet, got "192.168.50.5". ' +
+        'Adopt the subnet once per cluster with SparkNetwork.fromAttributes, each with its own free masterIp.',
+    );
+    const other = SparkNetwork.fromAttributes(stack, 'SharedAgain', { ...attrs, masterIp: '192.168.50.6' });
+    new SparkCluster(stack, 'three', clusterProps({ network: other }));
+  });
+
   it('refuses more workers than an existing subnet can address', () => {
     const stack = newStack();
     const network = SparkNetwork.fromAttributes(stack, 'Shared', {
@@ -262,6 +276,29 @@ describe('collisions and capacity on the cloud side', () => {
       () => new SparkCluster(stack, 'analytics', clusterProps({ network, externalNetwork: EXTERNAL })),
     );
     expect(err.message).toMatch(/^test\/analytics: externalNetwork applies only to a network the cluster creates/);
+  });
+
+  it('tells a floating IP on an existing network how to get one, not to set externalNetwork (refused there)', () => {
+    const stack = newStack();
+    const network = SparkNetwork.fromAttributes(stack, 'Shared', {
+      networkId: 'net',
+      subnetId: 'sub',
+      cidr: '192.168.50.0/24',
+      masterIp: '192.168.50.5',
+    });
+    const err = refusal(
+      () =>
+        new SparkCluster(stack, 'analytics', clusterProps({ network, master: { flavor: XLARGE, floatingIp: true } })),
+    );
+    expect(err.message).toMatch(/^test\/analytics: master\.floatingIp needs a router/);
+    expect(err.message).toContain('cluster.master.portId');
+  });
+
+  it.each([
+    ['a number', 123],
+    ['an IPv4 address', '192.168.1.1'],
+  ])('refuses a bucket name that is %s', (_title, name) => {
+    expect(refusal(() => SparkContainer.fromName(name as any)).message).toMatch(/valid S3 bucket name/);
   });
 
   it('accepts externalNetwork with a SparkNetwork that has that same external network', () => {
@@ -367,6 +404,13 @@ describe('plain JavaScript and `as any`', () => {
     ['a group as a string', () => Peer.group('sg-1' as any), 'group must be a SparkSecurityGroup'],
     ['a sha512 as a number', () => SparkVersion.of('3.5.9', { sha512: 5 as any }), 'sha512 must be 128 hex digits'],
     ['a version as a number', () => SparkVersion.of(3.5 as any), 'version must be MAJOR.MINOR.PATCH'],
+    [
+      'an S3 region as a number',
+      () => cluster({ objectStorage: { s3Endpoint: 'https://s3.example.com', s3Region: 5 as any } }),
+      's3Region must be a region name',
+    ],
+    ['webUiTls as a string', () => cluster({ webUiTls: 'pem' as any }), 'webUiTls must be an object'],
+    ['sparkConf as null', () => cluster({ sparkConf: null as any }), 'sparkConf must be an object'],
   ])('refuses %s', (_title, build, text) => {
     expect(refusal(build).message).toContain(text);
   });

@@ -97,7 +97,13 @@ export function checkClusterPropShapes(where: string, props: SparkClusterProps):
       }
     }
   }
-  if (props.sparkConf !== undefined && (typeof props.sparkConf !== 'object' || Array.isArray(props.sparkConf))) {
+  if (props.webUiTls !== undefined) {
+    requireObject(where, 'webUiTls', props.webUiTls, 'Pass webUiTls: { certificateChainPem, privateKeyPem }.');
+  }
+  if (
+    props.sparkConf !== undefined &&
+    (typeof props.sparkConf !== 'object' || props.sparkConf === null || Array.isArray(props.sparkConf))
+  ) {
     throw invalid(
       where,
       'sparkConf must be an object of Spark properties',
