@@ -647,7 +647,7 @@ export class SparkCluster extends Construct {
           'Use a key such as spark.sql.shuffle.partitions.',
         );
       }
-      checkOwnedSparkKey(this.node.path, key);
+      checkOwnedSparkKey(this.node.path, key, this.props.objectStorage !== undefined);
       if (typeof value !== 'string' || (!Token.isUnresolved(value) && hasControlCharacters(value))) {
         throw invalid(
           `${this.node.path}: sparkConf ${key}`,

@@ -146,6 +146,17 @@ describe('sparkConf keys the library owns', () => {
     expect(err.message).toContain(fix);
   });
 
+  it.each(['spark.hadoop.fs.s3a.secret.key', 'spark.hadoop.fs.s3a.access.key', 'spark.hadoop.fs.s3a.endpoint'])(
+    'refuses %s with objectStorage, whose credential the library made, and takes it without',
+    (key) => {
+      const objectStorage = { s3Endpoint: 'https://s3.example.com' };
+      expect(refusal(() => cluster({ objectStorage, sparkConf: { [key]: 'x' } })).message).toMatch(
+        /this key is the library's with objectStorage/,
+      );
+      cluster({ sparkConf: { [key]: 'x' } });
+    },
+  );
+
   it('still takes the keys it does not own, and they win over its defaults', () => {
     const { stack } = cluster({ sparkConf: { 'spark.executor.cores': '1', 'spark.network.crypto.cipher': 'x' } });
     expect(Testing.synth(stack)).toContain('spark.executor.cores 1');

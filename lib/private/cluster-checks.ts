@@ -149,8 +149,21 @@ const OWNED_SPARK_KEYS: readonly {
   },
 ];
 
+/** With objectStorage, the library owns S3A's endpoint and credentials (its EC2 credential). */
+const S3A_KEYS = ['endpoint', 'endpoint.region', 'access.key', 'secret.key', 'aws.credentials.provider'].map(
+  (k) => `spark.hadoop.fs.s3a.${k}`,
+);
+
 /** Refuses a sparkConf key the library owns. */
-export function checkOwnedSparkKey(where: string, key: string): void {
+export function checkOwnedSparkKey(where: string, key: string, objectStorage: boolean): void {
   const owned = OWNED_SPARK_KEYS.find((o) => o.matches(key));
   if (owned) throw invalid(`${where}: sparkConf`, `this key is the library's: ${owned.why}`, key, owned.fix);
+  if (objectStorage && S3A_KEYS.includes(key)) {
+    throw invalid(
+      `${where}: sparkConf`,
+      "this key is the library's with objectStorage: S3A uses the cluster's EC2 credential and s3Endpoint",
+      key,
+      'Drop the key (objectStorage.s3Endpoint and s3Region set the endpoint), or drop objectStorage to configure S3A yourself.',
+    );
+  }
 }
