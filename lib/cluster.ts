@@ -20,7 +20,7 @@ import { KeyPair } from './key-pair';
 import { SparkMaster } from './master';
 import { ISparkNetwork, SparkNetwork } from './network';
 import { ISparkContainer, SparkContainer, SparkObjectStorage } from './object-storage';
-import { checkRuleCidr, coversEverything, formatIpv4, parseIpv4Cidr } from './private/cidr';
+import { checkRuleCidr, coversInternet, formatIpv4, parseIpv4Cidr } from './private/cidr';
 import { checkClusterPropShapes, checkOwnedSparkKey } from './private/cluster-checks';
 import { requireObject } from './private/inputs';
 import { hasControlCharacters, invalid, isUnresolved, missing } from './private/errors';
@@ -543,8 +543,8 @@ export class SparkCluster extends Construct {
     const known = (cidrs ?? []).filter((c) => !isUnresolved(c));
     const blocks = known.map((cidr) => checkRuleCidr(where, cidr, undefined, anyFix));
     for (const version of [4, 6] as const) {
-      if (coversEverything(blocks, version)) {
-        throw invalid(where, `these blocks together cover every IPv${version} address`, known, anyFix);
+      if (coversInternet(blocks, version)) {
+        throw invalid(where, `these blocks together cover every public IPv${version} address`, known, anyFix);
       }
     }
     return (cidrs ?? []).map((cidr) => Peer.cidr(cidr));

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { NetworkingSecgroupRuleV2 } from '../.gen/providers/openstack/networking-secgroup-rule-v2';
 import { NetworkingSecgroupV2 } from '../.gen/providers/openstack/networking-secgroup-v2';
 import { invalid, isUnresolved } from './private/errors';
-import { checkRuleCidr, coversEverything, IpBlock, parseCidr } from './private/cidr';
+import { checkRuleCidr, coversInternet, IpBlock, parseCidr } from './private/cidr';
 
 /** How to open a port to everyone on purpose, per address family. */
 const ANY_FIX = {
@@ -208,11 +208,11 @@ export class Connections {
     for (const at of new Set(rules.map((r) => r.port.from ?? 0))) {
       const applying = rules.filter((r) => (r.port.from ?? 0) <= at && at <= (r.port.to ?? 0));
       const blocks = applying.map((r) => blockOf(r.peer)).filter((b): b is IpBlock => b !== undefined);
-      if (blocks.some((b) => b.prefix === 0) || !coversEverything(blocks, block.version)) continue;
+      if (blocks.some((b) => b.prefix === 0) || !coversInternet(blocks, block.version)) continue;
       const what = port.protocol === 'icmp' ? 'ICMP' : `tcp ${at}`;
       throw invalid(
         this.group.node.path,
-        `ingress rules for ${what} together admit every ${peer.ethertype} address`,
+        `ingress rules for ${what} together admit every public ${peer.ethertype} address`,
         blocks.map((b) => b.canonical).join(' + '),
         ANY_FIX[peer.ethertype],
       );

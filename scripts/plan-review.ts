@@ -5,7 +5,7 @@
  */
 import Table from 'cli-table3';
 import markdownTable from 'markdown-table';
-import { coversEverything, IpBlock, parseCidr } from '../lib/private/cidr';
+import { coversInternet, IpBlock, parseCidr } from '../lib/private/cidr';
 import { PlanJson, ResourceChange } from './tofu';
 
 /** Kinds of finding; `--fail-on` takes a list of them. */
@@ -134,8 +134,13 @@ function ruleFindings(rc: ResourceChange, action: Action): Finding[] {
   const groupKnown = after.remote_group_id !== undefined && after.remote_group_id !== null;
   const groupUnknown = (rc.change.after_unknown ?? {}).remote_group_id === true;
   const block = blockOf(prefix);
-  if (prefix && block?.prefix === 0) {
-    const reads = block.canonical === prefix ? '' : `, which reads as ${block.canonical}`;
+  if (prefix && block && (block.prefix === 0 || coversInternet([block], block.version))) {
+    const reads =
+      block.prefix !== 0
+        ? ', every public address'
+        : block.canonical === prefix
+          ? ''
+          : `, which reads as ${block.canonical}`;
     return [
       { category: 'widen', address: rc.address, message: `opens ${ports} to the whole internet (${prefix}${reads})` },
     ];
@@ -177,7 +182,7 @@ function coverageFindings(plan: PlanJson, config: CdktfConfig): Finding[] {
     const action = actionOf(rc);
     if (rc.type !== 'openstack_networking_secgroup_rule_v2' || !after || after.direction !== 'ingress') continue;
     const block = blockOf(after.remote_ip_prefix);
-    if (!block || block.prefix === 0) continue; // "everyone" is reported rule by rule
+    if (!block || block.prefix === 0 || coversInternet([block], block.version)) continue; // reported rule by rule
     const path = constructPath(config, rc);
     const group =
       typeof after.security_group_id === 'string'
@@ -200,7 +205,7 @@ function coverageFindings(plan: PlanJson, config: CdktfConfig): Finding[] {
       const changed = applying.filter((r) => r.changed);
       if (
         changed.length === 0 ||
-        !coversEverything(
+        !coversInternet(
           applying.map((r) => r.block),
           version,
         )
@@ -210,7 +215,7 @@ function coverageFindings(plan: PlanJson, config: CdktfConfig): Finding[] {
       findings.push({
         category: 'widen',
         address: changed[changed.length - 1].rc.address,
-        message: `with ${applying.length - 1} other rule(s), opens ${applying[0].protocol} ${at} to every IPv${version} address (${blocks})`,
+        message: `with ${applying.length - 1} other rule(s), opens ${applying[0].protocol} ${at} to every public IPv${version} address (${blocks})`,
       });
       break;
     }

@@ -58,6 +58,7 @@ describe('whole-internet access, however it is written', () => {
     ['0:0::/0', () => Peer.ipv6('0:0::/0'), 'reads as ::/0'],
     ['0000::/0 through Peer.cidr', () => Peer.cidr('0000::/0'), 'Peer.anyIpv4() / Peer.anyIpv6()'],
     ['1.2.3.4/0 (host bits set)', () => Peer.ipv4('1.2.3.4/0'), 'reads as 0.0.0.0/0'],
+    ['2000::/3 (all of global unicast)', () => Peer.ipv6('2000::/3'), 'Peer.anyIpv6()'],
   ])('refuses %s', (_title, build, text) => {
     const err = refusal(build);
     expect(err.message).toMatch(/whole internet/);
@@ -67,15 +68,20 @@ describe('whole-internet access, however it is written', () => {
   it('refuses halves of the internet in one access list', () => {
     const err = refusal(() => cluster({ access: { sshFrom: ['0.0.0.0/1', '128.0.0.0/1'] } }));
     expect(err.message).toBe(
-      'test/analytics: access.sshFrom: these blocks together cover every IPv4 address, got ["0.0.0.0/1","128.0.0.0/1"]. ' +
+      'test/analytics: access.sshFrom: these blocks together cover every public IPv4 address, got ["0.0.0.0/1","128.0.0.0/1"]. ' +
         'List the networks that need access; to open a port to everyone on purpose, call e.g. cluster.allowWebUiFrom(Peer.anyIpv4()).',
     );
-    expect(refusal(() => cluster({ access: { webUiFrom: ['::/1', '8000::/1'] } })).message).toMatch(
-      /every IPv6 address/,
+    expect(refusal(() => cluster({ access: { webUiFrom: ['2000::/4', '3000::/4'] } })).message).toMatch(
+      /every public IPv6 address/,
     );
     // Four quarters with an overlap are still everything.
     const quarters = ['0.0.0.0/2', '64.0.0.0/2', '128.0.0.0/2', '128.0.0.0/1', '192.0.0.0/2'];
-    expect(refusal(() => cluster({ access: { submitFrom: quarters } })).message).toMatch(/every IPv4 address/);
+    expect(refusal(() => cluster({ access: { submitFrom: quarters } })).message).toMatch(/every public IPv4 address/);
+    // Leaving out only what no internet packet comes from (private, multicast, reserved) is still everyone.
+    const publicOnly = ['0.0.0.0/1', '128.0.0.0/2', '192.0.0.0/3'];
+    expect(refusal(() => cluster({ access: { sshFrom: publicOnly } })).message).toMatch(/every public IPv4 address/);
+    // Leaving out one public block is not.
+    cluster({ access: { sshFrom: ['0.0.0.0/1', '128.0.0.0/2', '192.0.0.0/4'] } });
   });
 
   it('refuses halves added one call at a time, on the ports where they meet', () => {
@@ -83,14 +89,14 @@ describe('whole-internet access, however it is written', () => {
     c.allowSshFrom(Peer.ipv4('0.0.0.0/1'));
     const err = refusal(() => c.allowSshFrom(Peer.ipv4('128.0.0.0/1')));
     expect(err.message).toBe(
-      'test/analytics/Security/Master: ingress rules for tcp 22 together admit every IPv4 address, got "0.0.0.0/1 + 128.0.0.0/1". ' +
+      'test/analytics/Security/Master: ingress rules for tcp 22 together admit every public IPv4 address, got "0.0.0.0/1 + 128.0.0.0/1". ' +
         'Name the networks that need access, or use Peer.anyIpv4() if you really mean everyone.',
     );
     const group = c.masterSecurityGroup.connections;
     group.allowFrom(Peer.ipv4('0.0.0.0/1'), Port.tcpRange(1000, 2000), 'low half');
     group.allowFrom(Peer.ipv4('128.0.0.0/1'), Port.tcp(2001), 'high half, another port');
     expect(refusal(() => group.allowFrom(Peer.ipv4('128.0.0.0/1'), Port.tcp(1500), 'x')).message).toMatch(
-      /for tcp 1500 together admit every IPv4 address/,
+      /for tcp 1500 together admit every public IPv4 address/,
     );
   });
 

@@ -125,8 +125,9 @@ describe('plan review', () => {
       'openstack_networking_secgroup_rule_v2.a: opens tcp 22-22 to the whole internet (0.0.0.0/00, which reads as 0.0.0.0/0)',
       'openstack_networking_secgroup_rule_v2.b: opens tcp 22-22 to the whole internet (::0/0, which reads as ::/0)',
     ]);
-    expect(widened([rule('c', ['create'], '1.2.3.4/0')])).toEqual([
+    expect(widened([rule('c', ['create'], '1.2.3.4/0'), rule('e', ['create'], '2000::/3')])).toEqual([
       'openstack_networking_secgroup_rule_v2.c: opens tcp 22-22 to the whole internet (1.2.3.4/0, which reads as 0.0.0.0/0)',
+      'openstack_networking_secgroup_rule_v2.e: opens tcp 22-22 to the whole internet (2000::/3, every public address)',
     ]);
     // Rewriting a prefix the way Neutron already stores it widens nothing.
     const same = { remote_ip_prefix: '10.0.0.0/8' };
@@ -137,7 +138,7 @@ describe('plan review', () => {
     // The low half exists already (no-op): only the new high half is a change.
     expect(widened([rule('low', ['no-op'], '0.0.0.0/1', 22, {}), rule('high', ['create'], '128.0.0.0/1')])).toEqual([
       'openstack_networking_secgroup_rule_v2.high: allows tcp 22-22 from 128.0.0.0/1',
-      'openstack_networking_secgroup_rule_v2.high: with 1 other rule(s), opens tcp 22 to every IPv4 address (0.0.0.0/1 + 128.0.0.0/1)',
+      'openstack_networking_secgroup_rule_v2.high: with 1 other rule(s), opens tcp 22 to every public IPv4 address (0.0.0.0/1 + 128.0.0.0/1)',
     ]);
     // Halves on different ports, or in different groups, open nothing to everyone.
     expect(widened([rule('low', ['create'], '0.0.0.0/1', 22), rule('high', ['create'], '128.0.0.0/1', 80)])).toEqual([

@@ -158,6 +158,39 @@ export function coversEverything(blocks: readonly IpBlock[], version: 4 | 6): bo
 }
 
 /**
+ * Blocks no packet from the internet comes from (RFC 6890 special-purpose ranges, multicast
+ * and reserved space; for IPv6 everything outside global unicast, 2000::/3). Blocks that
+ * cover all the rest admit the whole internet, whatever they leave out of these.
+ */
+const NOT_FROM_THE_INTERNET: Readonly<Record<4 | 6, readonly IpBlock[]>> = {
+  4: [
+    '0.0.0.0/8',
+    '10.0.0.0/8',
+    '100.64.0.0/10',
+    '127.0.0.0/8',
+    '169.254.0.0/16',
+    '172.16.0.0/12',
+    '192.0.0.0/24',
+    '192.0.2.0/24',
+    '192.168.0.0/16',
+    '198.18.0.0/15',
+    '198.51.100.0/24',
+    '203.0.113.0/24',
+    '224.0.0.0/3',
+  ].map((c) => parseCidr(c)!),
+  6: ['::/3', '4000::/2', '8000::/1'].map((c) => parseCidr(c)!),
+};
+
+/**
+ * True when the blocks (of `version`) together admit every address the internet can send
+ * from: every public address, e.g. `0.0.0.0/1` + `128.0.0.0/1`, or `2000::/3` for IPv6.
+ */
+export function coversInternet(blocks: readonly IpBlock[], version: 4 | 6): boolean {
+  const own = blocks.filter((b) => b.version === version);
+  return own.length > 0 && coversEverything([...own, ...NOT_FROM_THE_INTERNET[version]], version);
+}
+
+/**
  * Checks a CIDR a user gave for a security rule and returns its block. Refuses what is not a
  * CIDR of `version`, what covers the whole internet (with `anyFix` as the way to say so on
  * purpose), and what is not written canonically (saying how to write it).
@@ -173,7 +206,7 @@ export function checkRuleCidr(where: string, cidr: string, version: 4 | 6 | unde
       version === 6 ? 'Use a block such as 2001:db8::/48.' : 'Use a block such as 203.0.113.0/24 or 198.51.100.7/32.',
     );
   }
-  if (block.prefix === 0) {
+  if (block.prefix === 0 || coversInternet([block], block.version)) {
     const reads = block.canonical === cidr ? '' : ` (it reads as ${block.canonical})`;
     throw invalid(where, `this opens the port to the whole internet${reads}`, cidr, anyFix);
   }
