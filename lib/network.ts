@@ -84,6 +84,8 @@ export interface SparkNetworkAttributes {
 }
 
 const DEFAULT_CIDR = '10.42.0.0/24';
+/** Neutron's default `max_dns_nameservers`. */
+const NEUTRON_MAX_DNS_NAMESERVERS = 5;
 const FIRST_DHCP_HOST = 20;
 
 /**
@@ -193,7 +195,16 @@ export class SparkNetwork extends Construct implements ISparkNetwork {
     // Neutron's DHCP port takes one address of the pool.
     this.workerCapacity = Number(parseIpv4(pool.end)) - Number(parseIpv4(pool.start));
     this.checkOverlap(block);
-    for (const server of optionalStringList(where, 'dnsNameservers', props.dnsNameservers, "Use e.g. ['9.9.9.9'].")) {
+    const servers = optionalStringList(where, 'dnsNameservers', props.dnsNameservers, "Use e.g. ['9.9.9.9'].");
+    if (servers.length > NEUTRON_MAX_DNS_NAMESERVERS || new Set(servers).size !== servers.length) {
+      throw invalid(
+        where,
+        `dnsNameservers must be at most ${NEUTRON_MAX_DNS_NAMESERVERS} different addresses (Neutron refuses duplicates and, by default, more)`,
+        servers,
+        'List each DNS server once, at most five.',
+      );
+    }
+    for (const server of servers) {
       if (parseIpv4(server) === undefined) {
         throw invalid(where, 'dnsNameservers must be IPv4 addresses', server, 'Use addresses such as 9.9.9.9.');
       }

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Construct } from 'constructs';
 import { NetworkingSecgroupRuleV2 } from '../.gen/providers/openstack/networking-secgroup-rule-v2';
 import { NetworkingSecgroupV2 } from '../.gen/providers/openstack/networking-secgroup-v2';
@@ -170,7 +171,12 @@ export class Connections {
     if (!(port instanceof Port)) {
       throw invalid(where, 'port must be a Port', port, 'Use Port.tcp(8080) or Port.tcpRange(4040, 4049).');
     }
-    const id = `Ingress-${peer.key}-${port.key}`;
+    let id = `Ingress-${peer.key}-${port.key}`;
+    const existing = this.rules.get(id);
+    if (existing && samePeer(existing.peer, peer)) return;
+    // Keys flatten punctuation, so two IPv6 blocks can share one (1:2::3/128, 1::2:3/128):
+    // the second gets a suffix from its own text instead of being dropped.
+    if (existing) id = `${id}-${createHash('sha256').update(String(peer.cidrBlock)).digest('hex').slice(0, 8)}`;
     if (this.rules.has(id)) return;
     this.checkCoverage(peer, port);
     this.rules.set(id, { peer, port, description });
@@ -218,6 +224,10 @@ export class Connections {
       );
     }
   }
+}
+
+function samePeer(a: Peer, b: Peer): boolean {
+  return a.ethertype === b.ethertype && a.cidrBlock === b.cidrBlock && a.securityGroup === b.securityGroup;
 }
 
 /** The address block of a CIDR peer (none for groups and unresolved tokens). */

@@ -251,6 +251,32 @@ describe('collisions and capacity on the cloud side', () => {
     expect(err.message).toMatch(pattern);
   });
 
+  it.each([
+    ['six DNS servers', ['9.9.9.9', '1.1.1.1', '8.8.8.8', '8.8.4.4', '9.9.9.10', '1.0.0.1']],
+    ['a DNS server twice', ['9.9.9.9', '9.9.9.9']],
+  ])('refuses %s, which Neutron would refuse at apply', (_title, dnsNameservers) => {
+    expect(refusal(() => cluster({ dnsNameservers })).message).toMatch(
+      /^test\/analytics\/Network: dnsNameservers must be at most 5 different addresses/,
+    );
+  });
+
+  it('keeps two IPv6 blocks whose rule keys would flatten to one, instead of dropping the second', () => {
+    const { stack, cluster: c } = cluster();
+    c.allowSshFrom(Peer.ipv6('1:2::3/128'));
+    c.allowSshFrom(Peer.ipv6('1::2:3/128'));
+    c.allowSshFrom(Peer.ipv6('1::2:3/128'));
+    const prefixes = Object.values(
+      JSON.parse(Testing.synth(stack)).resource.openstack_networking_secgroup_rule_v2 as Record<
+        string,
+        { remote_ip_prefix?: string; port_range_min?: number; security_group_id: string }
+      >,
+    )
+      .filter((r) => r.port_range_min === 22 && r.security_group_id.includes('Master'))
+      .map((r) => r.remote_ip_prefix)
+      .sort();
+    expect(prefixes).toEqual(['1:2::3/128', '1::2:3/128']);
+  });
+
   it('refuses an existing subnet too small for a cluster, and a CIDR written loosely', () => {
     const adopt = (cidr: string) => () =>
       SparkNetwork.fromAttributes(newStack(), 'Shared', { networkId: 'n', subnetId: 's', cidr, masterIp: '10.0.0.1' });
