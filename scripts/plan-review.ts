@@ -161,6 +161,8 @@ function ruleFindings(rc: ResourceChange, action: Action): Finding[] {
   return [];
 }
 
+const ANY_PROTOCOL = 'any-protocol';
+
 interface PlannedRule {
   readonly rc: ResourceChange;
   readonly changed: boolean;
@@ -190,12 +192,18 @@ function coverageFindings(plan: PlanJson, config: CdktfConfig): Finding[] {
         : path
           ? path.split('/').slice(0, -1).join('/')
           : '(unknown group)';
-    const protocol = typeof after.protocol === 'string' ? after.protocol : 'any protocol';
+    const protocol = typeof after.protocol === 'string' && after.protocol !== '' ? after.protocol : ANY_PROTOCOL;
     const from = typeof after.port_range_min === 'number' && after.port_range_min > 0 ? after.port_range_min : 1;
     const to = typeof after.port_range_max === 'number' && after.port_range_max > 0 ? after.port_range_max : 65535;
     const key = `${group} IPv${block.version} ${protocol}`;
     const rule = { rc, changed: action !== undefined && action !== 'destroy', block, protocol, from, to };
     groups.set(key, [...(groups.get(key) ?? []), rule]);
+  }
+  // A rule without a protocol admits every protocol: it counts with the tcp, udp... rules too.
+  for (const [key, rules] of groups) {
+    if (key.endsWith(` ${ANY_PROTOCOL}`)) continue;
+    const any = groups.get(key.replace(/ [^ ]+$/, ` ${ANY_PROTOCOL}`)) ?? [];
+    groups.set(key, [...rules, ...any]);
   }
   const findings: Finding[] = [];
   for (const rules of groups.values()) {
@@ -215,7 +223,7 @@ function coverageFindings(plan: PlanJson, config: CdktfConfig): Finding[] {
       findings.push({
         category: 'widen',
         address: changed[changed.length - 1].rc.address,
-        message: `with ${applying.length - 1} other rule(s), opens ${applying[0].protocol} ${at} to every public IPv${version} address (${blocks})`,
+        message: `with ${applying.length - 1} other rule(s), opens ${applying[0].protocol === ANY_PROTOCOL ? 'every protocol' : `${applying[0].protocol} ${at}`} to every public IPv${version} address (${blocks})`,
       });
       break;
     }

@@ -148,6 +148,12 @@ describe('plan review', () => {
     const other = rule('high', ['create'], '128.0.0.0/1');
     other.after.security_group_id = 'sg-2';
     expect(widened([rule('low', ['create'], '0.0.0.0/1'), other])).toHaveLength(2);
+    // A rule for every protocol counts with the tcp rules.
+    const anyProtocol = rule('all', ['create'], '128.0.0.0/1');
+    Object.assign(anyProtocol.after, { protocol: null, port_range_min: null, port_range_max: null });
+    expect(widened([rule('low', ['no-op'], '0.0.0.0/1', 22, {}), anyProtocol]).at(-1)).toBe(
+      'openstack_networking_secgroup_rule_v2.all: with 1 other rule(s), opens tcp 22 to every public IPv4 address (0.0.0.0/1 + 128.0.0.0/1)',
+    );
     // Nothing changes: nothing to flag, however open it already is.
     const unchanged = [rule('low', ['no-op'], '0.0.0.0/1', 22, {}), rule('high', ['no-op'], '128.0.0.0/1', 22, {})];
     expect(widened(unchanged).filter((f) => f.includes('every'))).toEqual([]);
