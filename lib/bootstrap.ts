@@ -81,6 +81,11 @@ export interface SparkBootstrapProps {
    * @default - plain HTTP
    */
   readonly webUiTls?: SparkWebUiTlsOptions;
+  /**
+   * What errors about these props start with: a cluster passes its construct path.
+   * @default 'SparkBootstrap'
+   */
+  readonly where?: string;
 }
 
 /** Options every node's user data takes. */
@@ -161,15 +166,18 @@ export class SparkBootstrap {
   readonly javaPackage: string;
 
   constructor(private readonly props: SparkBootstrapProps) {
-    const mirror = (props.sparkMirrorUrl ?? 'https://archive.apache.org/dist/spark').replace(/\/+$/, '');
-    this.mavenRepositoryUrl = (props.mavenRepositoryUrl ?? 'https://repo1.maven.org/maven2').replace(/\/+$/, '');
+    const where = props.where ?? 'SparkBootstrap';
+    const text = (value: unknown, fallback: string) =>
+      value === undefined ? fallback : typeof value === 'string' ? value : JSON.stringify(value);
+    const mirror = text(props.sparkMirrorUrl, 'https://archive.apache.org/dist/spark').replace(/\/+$/, '');
+    this.mavenRepositoryUrl = text(props.mavenRepositoryUrl, 'https://repo1.maven.org/maven2').replace(/\/+$/, '');
     for (const [field, url] of [
       ['sparkMirrorUrl', mirror],
       ['mavenRepositoryUrl', this.mavenRepositoryUrl],
     ]) {
       if (!URL_PATTERN.test(url)) {
         throw invalid(
-          'SparkBootstrap',
+          where,
           `${field} must be an http(s) URL without spaces or quotes`,
           url,
           'Use a URL such as https://archive.apache.org/dist/spark.',
@@ -177,17 +185,16 @@ export class SparkBootstrap {
       }
     }
     this.javaPackage = props.javaPackage ?? 'openjdk-17-jre-headless';
-    if (!/^[a-z0-9][a-z0-9+.-]*$/.test(this.javaPackage)) {
+    if (typeof this.javaPackage !== 'string' || !/^[a-z0-9][a-z0-9+.-]*$/.test(this.javaPackage)) {
       throw invalid(
-        'SparkBootstrap',
+        where,
         'javaPackage must be a Debian package name',
         this.javaPackage,
         'Use a name such as openjdk-17-jre-headless.',
       );
     }
-    for (const pem of props.trustedCaCertificates ?? [])
-      checkCaCertificate('SparkBootstrap: trustedCaCertificates', pem);
-    if (props.webUiTls) checkWebUiTls('SparkBootstrap', props.webUiTls);
+    for (const pem of props.trustedCaCertificates ?? []) checkCaCertificate(`${where}: trustedCaCertificates`, pem);
+    if (props.webUiTls) checkWebUiTls(where, props.webUiTls);
     this.sparkVersion = props.sparkVersion;
     this.tarballUrl = `${mirror}/${props.sparkVersion.mirrorPath}`;
   }

@@ -5,7 +5,7 @@ const PEM_CERTIFICATE = /^-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+---
 
 /** One PEM certificate, trimmed and newline-terminated; anything else is a SparkConfigError. */
 export function checkCaCertificate(where: string, pem: string): string {
-  const text = pem.trim();
+  const text = typeof pem === 'string' ? pem.trim() : '';
   if (!PEM_CERTIFICATE.test(text)) {
     throw invalid(
       where,

@@ -1,4 +1,4 @@
-import { Lazy, Token } from 'cdktf';
+import { Lazy, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import {
   APP_UI_PORTS,
@@ -20,7 +20,10 @@ import { KeyPair } from './key-pair';
 import { SparkMaster } from './master';
 import { ISparkNetwork, SparkNetwork } from './network';
 import { ISparkContainer, SparkContainer, SparkObjectStorage } from './object-storage';
-import { invalid, isUnresolved, missing } from './private/errors';
+import { checkRuleCidr, coversInternet, formatIpv4, parseIpv4Cidr } from './private/cidr';
+import { checkClusterPropShapes, checkOwnedSparkKey } from './private/cluster-checks';
+import { requireObject } from './private/inputs';
+import { hasControlCharacters, invalid, isUnresolved, missing } from './private/errors';
 import { validateName } from './private/names';
 import { GeneratedSecret } from './private/secret';
 import { digest, formatSettingsRecord, plainOrDigest, SETTINGS_METADATA_KEY } from './private/settings-record';
@@ -30,12 +33,7 @@ import { UserDataChangePolicy, validateMetadata } from './server-options';
 import { checkWebUiTls, webUiTlsNamespaces, webUiTlsSparkConf } from './private/web-ui-tls';
 import { SparkVersion } from './spark-version';
 import { SparkWebUiTlsOptions, webUiTlsPort } from './web-ui-tls';
-import { SparkWorkerPool, SparkWorkerPoolContext, SparkWorkerPoolOptions } from './worker-pool';
-
-/** Newlines and other control characters would break spark-defaults.conf (and YAML). */
-function hasControlCharacters(value: string): boolean {
-  return [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
-}
+import { MAX_WORKERS_PER_POOL, SparkWorkerPool, SparkWorkerPoolContext, SparkWorkerPoolOptions } from './worker-pool';
 
 const NO_WORKERS_FIX = "Add one with cluster.addWorkerPool('general', { count: 2, flavor }).";
 
@@ -215,9 +213,11 @@ export class SparkCluster extends Construct {
     super(scope, id);
     this.props = props;
     const where = this.node.path;
+    checkClusterPropShapes(where, props);
     this.clusterName = validateName(where, 'name', props.name ?? id);
+    this.checkNameIsFree();
     this.sparkVersion = props.sparkVersion ?? SparkVersion.V3_5_7;
-    validateMetadata(where, props.metadata);
+    validateMetadata(where, props.metadata, 2);
     this.checkSparkConf(props.sparkConf ?? {});
     if (props.webUiTls) checkWebUiTls(where, props.webUiTls);
     this.checkSparkConfAgainstTls(props);
@@ -230,6 +230,8 @@ export class SparkCluster extends Construct {
         'Drop them, or drop network to let the cluster create one.',
       );
     }
+    this.checkNetworkCidr(props.networkCidr);
+    if (props.network) this.checkMasterIpIsFree(props.network);
     this.network =
       props.network ??
       new SparkNetwork(this, 'Network', {
@@ -238,6 +240,13 @@ export class SparkCluster extends Construct {
         dnsNameservers: props.dnsNameservers,
         externalNetwork: props.externalNetwork,
       });
+    if (props.master.floatingIp && props.network && !props.network.externalNetwork) {
+      throw missing(
+        where,
+        'master.floatingIp needs a router to an external network, and this existing network has none the library knows',
+        'Drop floatingIp and attach a floating IP to cluster.master.portId yourself, or pass a SparkNetwork created with externalNetwork (and the same externalNetwork here).',
+      );
+    }
     if (props.master.floatingIp && !props.externalNetwork) {
       throw missing(
         where,
@@ -265,9 +274,9 @@ export class SparkCluster extends Construct {
       name: `${this.clusterName}-spark-workers`,
       description: `Spark cluster ${this.clusterName}: access to the workers from outside`,
     });
-    for (const cidr of props.access?.sshFrom ?? []) this.allowSshFrom(this.peerOf('access.sshFrom', cidr));
-    for (const cidr of props.access?.webUiFrom ?? []) this.allowWebUiFrom(this.peerOf('access.webUiFrom', cidr));
-    for (const cidr of props.access?.submitFrom ?? []) this.allowSubmitFrom(this.peerOf('access.submitFrom', cidr));
+    for (const peer of this.peersOf('access.sshFrom', props.access?.sshFrom)) this.allowSshFrom(peer);
+    for (const peer of this.peersOf('access.webUiFrom', props.access?.webUiFrom)) this.allowWebUiFrom(peer);
+    for (const peer of this.peersOf('access.submitFrom', props.access?.submitFrom)) this.allowSubmitFrom(peer);
 
     this.authSecret = new GeneratedSecret(this, 'AuthSecret').value;
     const keyPairName = props.keyPair.bind(this, this.clusterName);
@@ -297,6 +306,7 @@ export class SparkCluster extends Construct {
       masterIp: this.network.masterIp,
       trustedCaCertificates: props.trustedCaCertificates,
       webUiTls: props.webUiTls,
+      where,
     });
 
     const renderMaster = () => {
@@ -375,6 +385,13 @@ export class SparkCluster extends Construct {
         "Give each pool its own id, or change the existing pool's count.",
       );
     }
+    requireObject(
+      `${this.node.path}/Workers/${id}`,
+      'options',
+      options,
+      'Pass { count: 2, flavor: Flavor.of({ ... }) }.',
+    );
+    this.checkCapacity(id, options);
     const workers = (this.node.tryFindChild('Workers') as Construct | undefined) ?? new Construct(this, 'Workers');
     const pool = new SparkWorkerPool(workers, id, { ...options, cluster: this.poolContext });
     this.pools.set(id, pool);
@@ -575,25 +592,90 @@ export class SparkCluster extends Construct {
     return escapeTerraformTemplate(text);
   }
 
-  private peerOf(field: string, cidr: string): Peer {
-    if (!isUnresolved(cidr) && /\/0$/.test(cidr)) {
+  /** Peers of one access list; refuses blocks that alone or together cover the internet. */
+  private peersOf(field: string, cidrs: readonly string[] | undefined): Peer[] {
+    const where = `${this.node.path}: ${field}`;
+    const anyFix =
+      'List the networks that need access; to open a port to everyone on purpose, call e.g. cluster.allowWebUiFrom(Peer.anyIpv4()).';
+    const known = (cidrs ?? []).filter((c) => !isUnresolved(c));
+    const blocks = known.map((cidr) => checkRuleCidr(where, cidr, undefined, anyFix));
+    for (const version of [4, 6] as const) {
+      if (coversInternet(blocks, version)) {
+        throw invalid(where, `these blocks together cover every public IPv${version} address`, known, anyFix);
+      }
+    }
+    return (cidrs ?? []).map((cidr) => Peer.cidr(cidr));
+  }
+
+  /** Two clusters of one name in one stack would share key pair, container and group names. */
+  private checkNameIsFree(): void {
+    const stack = TerraformStack.of(this);
+    for (const other of stack.node.findAll()) {
+      if (other !== this && other instanceof SparkCluster && other.clusterName === this.clusterName) {
+        throw invalid(
+          this.node.path,
+          `name is already the name of ${other.node.path} in this stack (key pair and container names would collide)`,
+          this.clusterName,
+          'Give each cluster its own name.',
+        );
+      }
+    }
+  }
+
+  /** Two clusters on one subnet cannot both give their master the same fixed address. */
+  private checkMasterIpIsFree(network: ISparkNetwork): void {
+    if (isUnresolved(network.masterIp)) return;
+    for (const other of TerraformStack.of(this).node.findAll()) {
+      if (
+        other !== this &&
+        other instanceof SparkCluster &&
+        other.network?.subnetId === network.subnetId &&
+        other.network.masterIp === network.masterIp
+      ) {
+        throw invalid(
+          `${this.node.path}: network`,
+          `masterIp is already the master address of ${other.node.path} on this subnet`,
+          network.masterIp,
+          'Adopt the subnet once per cluster with SparkNetwork.fromAttributes, each with its own free masterIp.',
+        );
+      }
+    }
+  }
+
+  /** The cluster's own network check, so the fix names the props SparkCluster has. */
+  private checkNetworkCidr(cidr: string | undefined): void {
+    if (cidr === undefined || isUnresolved(cidr)) return;
+    const block = parseIpv4Cidr(cidr);
+    if (block && block.prefix > 27) {
       throw invalid(
-        `${this.node.path}: ${field}`,
-        'this opens the cluster to the whole internet',
+        `${this.node.path}: networkCidr`,
+        `a /${block.prefix} leaves no room for DHCP after the master and the reserved first addresses`,
         cidr,
-        'List the networks that need access; to open a port to everyone on purpose, call e.g. cluster.allowWebUiFrom(Peer.anyIpv4()).',
+        `Use a /27 or larger block, e.g. ${formatIpv4(block.network - (block.network % 32))}/27.`,
       );
     }
-    try {
-      return Peer.cidr(cidr);
-    } catch {
-      throw invalid(
-        `${this.node.path}: ${field}`,
-        'not a CIDR',
-        cidr,
-        'Use blocks such as 203.0.113.0/24 or 2001:db8::/48.',
-      );
-    }
+  }
+
+  /** Refuses a pool when the cluster's workers would not fit the subnet's DHCP range. */
+  private checkCapacity(poolId: string, options: SparkWorkerPoolOptions): void {
+    const capacity = this.network.workerCapacity;
+    const count = options?.count;
+    // A count the pool itself refuses gets the pool's message instead.
+    if (capacity === undefined || !Number.isInteger(count) || count < 1 || count > MAX_WORKERS_PER_POOL) return;
+    const before = this.workerPools.reduce((sum, p) => sum + p.count, 0);
+    if (before + count <= capacity) return;
+    const own = this.network instanceof SparkNetwork && this.node.tryFindChild('Network') === this.network;
+    const needed = before + count;
+    // FIRST_DHCP_HOST (20) reserved addresses, the DHCP port, the broadcast address.
+    const prefix = Math.min(27, 32 - Math.ceil(Math.log2(needed + 22)));
+    throw invalid(
+      `${this.node.path}/Workers/${poolId}`,
+      `${needed} workers in all, but the subnet ${this.network.cidr} has addresses for ${capacity}`,
+      count,
+      own
+        ? `Use a larger networkCidr, e.g. a /${prefix}, or fewer workers.`
+        : 'Use fewer workers, or a subnet with a larger allocation pool.',
+    );
   }
 
   /** With webUiTls the library owns the UIs' TLS settings: ports and rules must agree. */
@@ -622,6 +704,7 @@ export class SparkCluster extends Construct {
           'Use a key such as spark.sql.shuffle.partitions.',
         );
       }
+      checkOwnedSparkKey(this.node.path, key, this.props.objectStorage !== undefined);
       if (typeof value !== 'string' || (!Token.isUnresolved(value) && hasControlCharacters(value))) {
         throw invalid(
           `${this.node.path}: sparkConf ${key}`,

@@ -1,6 +1,8 @@
+import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { DataOpenstackNetworkingNetworkV2 } from '../.gen/providers/openstack/data-openstack-networking-network-v2';
 import { invalid } from './private/errors';
+import { checkCloudName, requireObject } from './private/inputs';
 
 /** The provider (external) network that routers and floating IPs come from. */
 export class ExternalNetwork {
@@ -9,28 +11,20 @@ export class ExternalNetwork {
    * needs cloud credentials.
    */
   static fromName(name: string): ExternalNetwork {
-    if (!name.trim()) {
-      throw invalid(
-        'ExternalNetwork.fromName',
-        'name must not be empty',
-        name,
-        'Use the name `openstack network list --external` shows.',
-      );
-    }
+    checkCloudName('ExternalNetwork.fromName', 'name', name, 'Use the name `openstack network list --external` shows.');
     return new ExternalNetwork(name, undefined);
   }
 
   /** By name and ID: no lookup, so `tofu plan` of new resources needs no cloud. */
   static fromAttributes(attrs: { readonly name: string; readonly id: string }): ExternalNetwork {
-    if (!attrs.name.trim()) {
-      throw invalid(
-        'ExternalNetwork.fromAttributes',
-        'name must not be empty',
-        attrs.name,
-        'Give the network name (used as the floating IP pool).',
-      );
-    }
-    if (!/^[0-9a-fA-F-]{32,36}$/.test(attrs.id)) {
+    requireObject('ExternalNetwork.fromAttributes', 'attrs', attrs, 'Pass { name, id }.');
+    checkCloudName(
+      'ExternalNetwork.fromAttributes',
+      'name',
+      attrs.name,
+      'Give the network name (used as the floating IP pool).',
+    );
+    if (typeof attrs.id !== 'string' || !/^[0-9a-fA-F-]{32,36}$/.test(attrs.id)) {
       throw invalid(
         'ExternalNetwork.fromAttributes',
         'id must be a network UUID',
@@ -41,7 +35,8 @@ export class ExternalNetwork {
     return new ExternalNetwork(attrs.name, attrs.id);
   }
 
-  private lookup?: DataOpenstackNetworkingNetworkV2;
+  /** One lookup per stack: a data source of another stack would be read through its state. */
+  private readonly lookups = new Map<TerraformStack, DataOpenstackNetworkingNetworkV2>();
 
   private constructor(
     /** The network's name, also the floating IP pool name. */
@@ -49,10 +44,18 @@ export class ExternalNetwork {
     private readonly knownId: string | undefined,
   ) {}
 
-  /** The network's ID: the given one, or a data-source lookup created once under `scope`. */
+  /**
+   * The network's ID: the given one, or a data-source lookup created under `scope` the first
+   * time a stack asks (so each stack that uses the network has its own).
+   */
   idIn(scope: Construct): string {
     if (this.knownId) return this.knownId;
-    this.lookup ??= new DataOpenstackNetworkingNetworkV2(scope, 'ExternalNetwork', { name: this.name, external: true });
-    return this.lookup.id;
+    const stack = TerraformStack.of(scope);
+    let lookup = this.lookups.get(stack);
+    if (!lookup) {
+      lookup = new DataOpenstackNetworkingNetworkV2(scope, 'ExternalNetwork', { name: this.name, external: true });
+      this.lookups.set(stack, lookup);
+    }
+    return lookup.id;
   }
 }

@@ -2,7 +2,18 @@ import { ref, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { DataOpenstackComputeFlavorV2 } from '../.gen/providers/openstack/data-openstack-compute-flavor-v2';
 import { flavorFitsCondition, SIZING } from './executor-sizing';
-import { invalid } from './private/errors';
+import { hasControlCharacters, invalid } from './private/errors';
+import { requireObject } from './private/inputs';
+
+/** The largest vcpus or ram Nova's flavor API accepts (a 32-bit integer). */
+const NOVA_INT_MAX = 2147483647;
+
+/** Nova flavor names: one word (no spaces, no control characters), at most 255 characters. */
+function isFlavorName(name: unknown): name is string {
+  return (
+    typeof name === 'string' && name.length > 0 && name.length <= 255 && !/\s/.test(name) && !hasControlCharacters(name)
+  );
+}
 
 /** A Nova flavor's name and size. */
 export interface FlavorSpec {
@@ -30,7 +41,8 @@ export class Flavor {
    * for a Spark worker.
    */
   static fromLookup(scope: Construct, id: string, options: { readonly name: string }): Flavor {
-    if (!options.name || /\s/.test(options.name)) {
+    requireObject(`${scope.node.path}/${id}`, 'options', options, "Pass { name: 'm1.large' }.");
+    if (!isFlavorName(options.name)) {
       throw invalid(
         `${scope.node.path}/${id}`,
         'name must be a flavor name without spaces',
@@ -55,8 +67,9 @@ export class Flavor {
   }
 
   static of(spec: FlavorSpec): Flavor {
-    const where = `Flavor.of(${JSON.stringify(spec.name)})`;
-    if (!spec.name || /\s/.test(spec.name)) {
+    requireObject('Flavor.of', 'spec', spec, "Pass { name: 'm1.large', vcpus: 4, ramMiB: 8192 }.");
+    const where = `Flavor.of(${JSON.stringify(spec.name) ?? String(spec.name)})`;
+    if (!isFlavorName(spec.name)) {
       throw invalid(
         where,
         'name must be a flavor name without spaces',
@@ -64,18 +77,18 @@ export class Flavor {
         'Use the name `openstack flavor list` shows.',
       );
     }
-    if (!Number.isInteger(spec.vcpus) || spec.vcpus < 1) {
+    if (!Number.isInteger(spec.vcpus) || spec.vcpus < 1 || spec.vcpus > NOVA_INT_MAX) {
       throw invalid(
         where,
-        'vcpus must be a whole number >= 1',
+        `vcpus must be a whole number from 1 to ${NOVA_INT_MAX}`,
         spec.vcpus,
         'Use the VCPUs `openstack flavor show` reports.',
       );
     }
-    if (!Number.isInteger(spec.ramMiB) || spec.ramMiB < 1) {
+    if (!Number.isInteger(spec.ramMiB) || spec.ramMiB < 1 || spec.ramMiB > NOVA_INT_MAX) {
       throw invalid(
         where,
-        'ramMiB must be a whole number of MiB >= 1',
+        `ramMiB must be a whole number of MiB from 1 to ${NOVA_INT_MAX}`,
         spec.ramMiB,
         'Use the RAM (MiB) `openstack flavor show` reports.',
       );

@@ -1,4 +1,5 @@
 import { invalid } from './private/errors';
+import { checkCloudName } from './private/inputs';
 
 /**
  * The Glance image servers boot from: any cloud image with cloud-init, systemd and apt
@@ -7,15 +8,13 @@ import { invalid } from './private/errors';
 export class Image {
   /** An image by name; Nova resolves it when the server is created. */
   static fromName(name: string): Image {
-    if (!name.trim()) {
-      throw invalid('Image.fromName', 'name must not be empty', name, 'Use the name `openstack image list` shows.');
-    }
+    checkCloudName('Image.fromName', 'name', name, 'Use the name `openstack image list` shows.');
     return new Image(name, undefined);
   }
 
   /** An image by its UUID. */
   static fromId(id: string): Image {
-    if (!/^[0-9a-fA-F-]{32,36}$/.test(id)) {
+    if (typeof id !== 'string' || !/^[0-9a-fA-F-]{32,36}$/.test(id)) {
       throw invalid(
         'Image.fromId',
         'id must be an image UUID',

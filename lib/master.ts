@@ -9,6 +9,7 @@ import { Flavor } from './flavor';
 import { Image } from './image';
 import { ISparkNetwork } from './network';
 import { invalid } from './private/errors';
+import { checkCloudName, checkVolumeGiB } from './private/inputs';
 import { UserDataChangePolicy } from './server-options';
 
 /** Props of a SparkMaster. */
@@ -76,13 +77,17 @@ export class SparkMaster extends Construct {
         'Set externalNetwork on the cluster, or drop floatingIp.',
       );
     }
-    if (props.volumeGiB !== undefined && (!Number.isInteger(props.volumeGiB) || props.volumeGiB <= 0)) {
-      throw invalid(
-        where,
-        'volumeGiB must be a whole number > 0',
-        props.volumeGiB,
-        'Give the size in GiB, e.g. 100, or leave it unset.',
-      );
+    checkVolumeGiB(where, 'volumeGiB', props.volumeGiB, 100);
+    if (props.volumeType !== undefined) {
+      checkCloudName(where, 'volumeType', props.volumeType, 'Use a name `openstack volume type list` shows.');
+      if (props.volumeGiB === undefined) {
+        throw invalid(
+          where,
+          'volumeType is set but there is no volume',
+          props.volumeType,
+          'Set volumeGiB too, or drop volumeType.',
+        );
+      }
     }
 
     const port = new NetworkingPortV2(this, 'Port', {

@@ -5,8 +5,18 @@ import { NetworkingRouterInterfaceV2 } from '../.gen/providers/openstack/network
 import { NetworkingRouterV2 } from '../.gen/providers/openstack/networking-router-v2';
 import { NetworkingSubnetV2 } from '../.gen/providers/openstack/networking-subnet-v2';
 import { ExternalNetwork } from './external-network';
-import { containsAddress, formatIpv4, hostAddress, Ipv4Cidr, overlaps, parseIpv4, parseIpv4Cidr } from './private/cidr';
-import { invalid, isUnresolved } from './private/errors';
+import {
+  containsAddress,
+  formatIpv4,
+  hostAddress,
+  Ipv4Cidr,
+  overlaps,
+  parseCidr,
+  parseIpv4,
+  parseIpv4Cidr,
+} from './private/cidr';
+import { hasControlCharacters, invalid, isUnresolved } from './private/errors';
+import { optionalStringList, requireObject } from './private/inputs';
 import { validateName } from './private/names';
 
 /** The network a cluster's servers attach to. */
@@ -30,6 +40,11 @@ export interface ISparkNetwork {
    * it exists (ExternalGatewayForFloatingIPNotFound), so associations depend on it.
    */
   readonly routerInterface?: ITerraformDependable;
+  /**
+   * How many worker ports the subnet has addresses for; a cluster refuses more workers.
+   * @default - not checked
+   */
+  readonly workerCapacity?: number;
 }
 
 /** Props of a new SparkNetwork. */
@@ -75,6 +90,8 @@ export interface SparkNetworkAttributes {
 }
 
 const DEFAULT_CIDR = '10.42.0.0/24';
+/** Neutron's default `max_dns_nameservers`. */
+const NEUTRON_MAX_DNS_NAMESERVERS = 5;
 const FIRST_DHCP_HOST = 20;
 
 /**
@@ -85,16 +102,23 @@ export class SparkNetwork extends Construct implements ISparkNetwork {
   /** Adopts an existing network and subnet; creates nothing. */
   static fromAttributes(scope: Construct, id: string, attrs: SparkNetworkAttributes): ISparkNetwork {
     const where = `${scope.node.path}/${id}`;
+    requireObject(where, 'attributes', attrs, 'Pass { networkId, subnetId, cidr, masterIp }.');
+    let workerCapacity: number | undefined;
     if (!isUnresolved(attrs.cidr)) {
       const block = parseIpv4Cidr(attrs.cidr);
-      if (!block) {
+      if (!block || block.prefix > 29) {
+        const loose = parseCidr(attrs.cidr);
         throw invalid(
           where,
-          'cidr must be an IPv4 CIDR with the host bits zero',
+          'cidr must be a canonical IPv4 CIDR of /29 or larger with the host bits zero',
           attrs.cidr,
-          'Use the subnet CIDR `openstack subnet show` reports.',
+          loose?.version === 4 && loose.canonical !== attrs.cidr
+            ? `Write it as ${loose.canonical}.`
+            : 'Use the subnet CIDR `openstack subnet show` reports.',
         );
       }
+      // Network and broadcast address, gateway, master and Neutron's DHCP port: the rest at most.
+      workerCapacity = block.size - 5;
       if (!isUnresolved(attrs.masterIp)) {
         const ip = parseIpv4(attrs.masterIp);
         if (ip === undefined || !containsAddress(block, ip)) {
@@ -105,10 +129,20 @@ export class SparkNetwork extends Construct implements ISparkNetwork {
             'Pick a free address of the subnet outside its allocation pool.',
           );
         }
+        if (ip === block.network || ip === block.network + block.size - 1) {
+          throw invalid(
+            where,
+            `masterIp is the ${ip === block.network ? 'network' : 'broadcast'} address of ${attrs.cidr}, which no server can have`,
+            attrs.masterIp,
+            `Pick a free host address such as ${hostAddress(block, Math.min(10, block.size - 2))}, outside the allocation pool.`,
+          );
+        }
       }
+    } else if (!isUnresolved(attrs.masterIp) && parseIpv4(attrs.masterIp) === undefined) {
+      throw invalid(where, 'masterIp must be an IPv4 address', attrs.masterIp, 'Use an address such as 192.168.50.5.');
     }
     for (const field of ['networkId', 'subnetId'] as const) {
-      if (!attrs[field]?.trim()) {
+      if (typeof attrs[field] !== 'string' || !attrs[field].trim() || hasControlCharacters(attrs[field])) {
         throw invalid(
           where,
           `${field} must not be empty`,
@@ -117,7 +151,13 @@ export class SparkNetwork extends Construct implements ISparkNetwork {
         );
       }
     }
-    return { ...attrs };
+    return {
+      networkId: attrs.networkId,
+      subnetId: attrs.subnetId,
+      cidr: attrs.cidr,
+      masterIp: attrs.masterIp,
+      workerCapacity,
+    };
   }
 
   readonly networkId: string;
@@ -125,6 +165,7 @@ export class SparkNetwork extends Construct implements ISparkNetwork {
   readonly cidr: string;
   readonly masterIp: string;
   readonly externalNetwork?: ExternalNetwork;
+  readonly workerCapacity: number;
   /** The router, when one was created. */
   readonly routerId?: string;
   readonly routerInterface?: ITerraformDependable;
@@ -132,15 +173,19 @@ export class SparkNetwork extends Construct implements ISparkNetwork {
   constructor(scope: Construct, id: string, props: SparkNetworkProps) {
     super(scope, id);
     const where = this.node.path;
+    requireObject(where, 'props', props, "Pass { name: 'analytics' }.");
     validateName(where, 'name', props.name);
     this.cidr = props.cidr ?? DEFAULT_CIDR;
     const block = parseIpv4Cidr(this.cidr);
     if (!block || block.prefix < 16 || block.prefix > 28) {
+      const loose = parseCidr(this.cidr);
       throw invalid(
         where,
-        'cidr must be an IPv4 block from /16 to /28 with the host bits zero',
+        'cidr must be a canonical IPv4 block from /16 to /28 with the host bits zero',
         this.cidr,
-        `Use a private block such as ${DEFAULT_CIDR}.`,
+        loose?.version === 4 && loose.canonical !== this.cidr && loose.prefix >= 16 && loose.prefix <= 28
+          ? `Write it as ${loose.canonical}.`
+          : `Use a private block such as ${DEFAULT_CIDR}.`,
       );
     }
     const masterHost = props.masterHostNumber ?? 10;
@@ -154,8 +199,19 @@ export class SparkNetwork extends Construct implements ISparkNetwork {
     }
     this.masterIp = hostAddress(block, masterHost);
     const pool = this.allocationPool(block, props.allocationPool, masterHost);
+    // Neutron's DHCP port takes one address of the pool.
+    this.workerCapacity = Number(parseIpv4(pool.end)) - Number(parseIpv4(pool.start));
     this.checkOverlap(block);
-    for (const server of props.dnsNameservers ?? []) {
+    const servers = optionalStringList(where, 'dnsNameservers', props.dnsNameservers, "Use e.g. ['9.9.9.9'].");
+    if (servers.length > NEUTRON_MAX_DNS_NAMESERVERS || new Set(servers).size !== servers.length) {
+      throw invalid(
+        where,
+        `dnsNameservers must be at most ${NEUTRON_MAX_DNS_NAMESERVERS} different addresses (Neutron refuses duplicates and, by default, more)`,
+        servers,
+        'List each DNS server once, at most five.',
+      );
+    }
+    for (const server of servers) {
       if (parseIpv4(server) === undefined) {
         throw invalid(where, 'dnsNameservers must be IPv4 addresses', server, 'Use addresses such as 9.9.9.9.');
       }
@@ -197,7 +253,7 @@ export class SparkNetwork extends Construct implements ISparkNetwork {
           where,
           `cidr ${this.cidr} leaves no room for DHCP after host ${FIRST_DHCP_HOST}`,
           this.cidr,
-          'Use a /27 or larger, or give allocationPool.',
+          'Use a /27 or larger block, or give allocationPool.',
         );
       }
       const start = Math.max(FIRST_DHCP_HOST, masterHost + 1);

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { IdentityEc2CredentialV3 } from '../.gen/providers/openstack/identity-ec2-credential-v3';
 import { ObjectstorageContainerV1 } from '../.gen/providers/openstack/objectstorage-container-v1';
 import { ObjectstorageObjectV1 } from '../.gen/providers/openstack/objectstorage-object-v1';
-import { invalid } from './private/errors';
+import { invalid, isUnresolved } from './private/errors';
 
 /** A Swift container Spark reads and writes as `s3a://<name>/...`. */
 export interface ISparkContainer {
@@ -24,7 +24,9 @@ export interface SparkContainerProps {
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 function checkBucketName(where: string, name: string): void {
-  if (!BUCKET_NAME.test(name) || name.includes('..')) {
+  if (isUnresolved(name)) return;
+  // S3 also refuses names that look like an IPv4 address.
+  if (typeof name !== 'string' || !BUCKET_NAME.test(name) || name.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(name)) {
     throw invalid(
       where,
       'name must be a valid S3 bucket name (3-63 lower-case letters, digits, dots, dashes)',
@@ -101,7 +103,7 @@ export class SparkObjectStorage extends Construct {
       );
     }
     this.s3Region = props.s3Region ?? 'us-east-1';
-    if (!/^[A-Za-z0-9-]{1,64}$/.test(this.s3Region)) {
+    if (typeof this.s3Region !== 'string' || !/^[A-Za-z0-9-]{1,64}$/.test(this.s3Region)) {
       throw invalid(
         where,
         's3Region must be a region name',

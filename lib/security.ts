@@ -1,8 +1,16 @@
+import { createHash } from 'crypto';
 import { Construct } from 'constructs';
 import { NetworkingSecgroupRuleV2 } from '../.gen/providers/openstack/networking-secgroup-rule-v2';
 import { NetworkingSecgroupV2 } from '../.gen/providers/openstack/networking-secgroup-v2';
 import { invalid, isUnresolved } from './private/errors';
-import { isIpv6Cidr, parseIpv4Cidr } from './private/cidr';
+import { checkRuleCidr, coversInternet, IpBlock, parseCidr } from './private/cidr';
+
+/** How to open a port to everyone on purpose, per address family. */
+const ANY_FIX = {
+  IPv4: 'Name the networks that need access, or use Peer.anyIpv4() if you really mean everyone.',
+  IPv6: 'Name the networks that need access, or use Peer.anyIpv6() if you really mean everyone.',
+  either: 'Name the networks that need access, or use Peer.anyIpv4() / Peer.anyIpv6() if you really mean everyone.',
+} as const;
 
 /** A TCP port or port range, or ICMP. */
 export class Port {
@@ -50,51 +58,25 @@ export class Port {
 /** Where traffic may come from: an address block or a security group. */
 export class Peer {
   /**
-   * An IPv4 block. `0.0.0.0/0` is refused here: use `Peer.anyIpv4()` to say that on purpose.
+   * An IPv4 block, written canonically. A block that covers every address (`0.0.0.0/0`, or
+   * `0.0.0.0/00`) is refused here: use `Peer.anyIpv4()` to say that on purpose.
    */
   static ipv4(cidr: string): Peer {
-    if (!isUnresolved(cidr)) {
-      if (!parseIpv4Cidr(cidr)) {
-        throw invalid(
-          'Peer.ipv4',
-          'not an IPv4 CIDR with the host bits zero',
-          cidr,
-          'Use a block such as 203.0.113.0/24 or 198.51.100.7/32.',
-        );
-      }
-      if (cidr.endsWith('/0')) {
-        throw invalid(
-          'Peer.ipv4',
-          'this opens the port to the whole internet',
-          cidr,
-          'Name the networks that need access, or use Peer.anyIpv4() if you really mean everyone.',
-        );
-      }
-    }
+    if (!isUnresolved(cidr)) checkRuleCidr('Peer.ipv4', cidr, 4, ANY_FIX.IPv4);
     return new Peer('IPv4', cidr, undefined);
   }
 
-  /** An IPv6 block. `::/0` is refused here: use `Peer.anyIpv6()` to say that on purpose. */
+  /** An IPv6 block, written canonically. `::/0` is refused here: use `Peer.anyIpv6()` to say that on purpose. */
   static ipv6(cidr: string): Peer {
-    if (!isUnresolved(cidr)) {
-      if (!isIpv6Cidr(cidr)) {
-        throw invalid('Peer.ipv6', 'not an IPv6 CIDR', cidr, 'Use a block such as 2001:db8::/48.');
-      }
-      if (cidr.endsWith('/0')) {
-        throw invalid(
-          'Peer.ipv6',
-          'this opens the port to the whole internet',
-          cidr,
-          'Name the networks that need access, or use Peer.anyIpv6() if you really mean everyone.',
-        );
-      }
-    }
+    if (!isUnresolved(cidr)) checkRuleCidr('Peer.ipv6', cidr, 6, ANY_FIX.IPv6);
     return new Peer('IPv6', cidr, undefined);
   }
 
   /** An IPv4 or IPv6 block, whichever `cidr` is. */
   static cidr(cidr: string): Peer {
-    return cidr.includes(':') ? Peer.ipv6(cidr) : Peer.ipv4(cidr);
+    if (isUnresolved(cidr)) return Peer.ipv4(cidr);
+    const block = checkRuleCidr('Peer.cidr', cidr, undefined, ANY_FIX.either);
+    return block.version === 6 ? Peer.ipv6(cidr) : Peer.ipv4(cidr);
   }
 
   /** Every IPv4 address. Only for ports that are meant to be public. */
@@ -109,6 +91,14 @@ export class Peer {
 
   /** Members of a security group (by its ID). */
   static group(group: SparkSecurityGroup): Peer {
+    if (!(group instanceof SparkSecurityGroup)) {
+      throw invalid(
+        'Peer.group',
+        'group must be a SparkSecurityGroup',
+        group,
+        'Pass a group the library created, e.g. cluster.internalSecurityGroup.',
+      );
+    }
     return new Peer('IPv4', undefined, group);
   }
 
@@ -168,10 +158,27 @@ export class Connections {
 
   constructor(private readonly group: SparkSecurityGroup) {}
 
-  /** Allows `port` from `peer`. Adding the same peer and port twice adds one rule. */
+  /**
+   * Allows `port` from `peer`. Adding the same peer and port twice adds one rule. Rules whose
+   * blocks together cover every address of a family (`0.0.0.0/1` and `128.0.0.0/1`) are
+   * refused like `0.0.0.0/0`, unless `Peer.anyIpv4()` / `anyIpv6()` opened that port already.
+   */
   allowFrom(peer: Peer, port: Port, description: string): void {
-    const id = `Ingress-${peer.key}-${port.key}`;
+    const where = this.group.node.path;
+    if (!(peer instanceof Peer)) {
+      throw invalid(where, 'peer must be a Peer', peer, "Use Peer.ipv4('203.0.113.0/24') or Peer.group(group).");
+    }
+    if (!(port instanceof Port)) {
+      throw invalid(where, 'port must be a Port', port, 'Use Port.tcp(8080) or Port.tcpRange(4040, 4049).');
+    }
+    let id = `Ingress-${peer.key}-${port.key}`;
+    const existing = this.rules.get(id);
+    if (existing && samePeer(existing.peer, peer)) return;
+    // Keys flatten punctuation, so two IPv6 blocks can share one (1:2::3/128, 1::2:3/128):
+    // the second gets a suffix from its own text instead of being dropped.
+    if (existing) id = `${id}-${createHash('sha256').update(String(peer.cidrBlock)).digest('hex').slice(0, 8)}`;
     if (this.rules.has(id)) return;
+    this.checkCoverage(peer, port);
     this.rules.set(id, { peer, port, description });
     // Neutron stores 1-65535 as "no range" and reads back 0: written as a range, the rule
     // would differ from the cloud on every plan and be replaced on every apply.
@@ -198,4 +205,41 @@ export class Connections {
   get ingressRules(): readonly IngressRule[] {
     return [...this.rules.values()];
   }
+
+  /** Refuses `peer` on `port` when, with the rules so far, some port would be open to every address. */
+  private checkCoverage(peer: Peer, port: Port): void {
+    const block = blockOf(peer);
+    if (!block || block.prefix === 0) return;
+    const rules = [...this.rules.values(), { peer, port, description: '' }].filter(
+      (r) => r.peer.ethertype === peer.ethertype && r.port.protocol === port.protocol && overlapsPort(r.port, port),
+    );
+    // Which rules apply changes only where a range starts: testing every start tests every port.
+    for (const at of new Set(rules.map((r) => r.port.from ?? 0))) {
+      const applying = rules.filter((r) => (r.port.from ?? 0) <= at && at <= (r.port.to ?? 0));
+      const blocks = applying.map((r) => blockOf(r.peer)).filter((b): b is IpBlock => b !== undefined);
+      if (blocks.some((b) => b.prefix === 0) || !coversInternet(blocks, block.version)) continue;
+      const what = port.protocol === 'icmp' ? 'ICMP' : `tcp ${at}`;
+      throw invalid(
+        this.group.node.path,
+        `ingress rules for ${what} together admit every public ${peer.ethertype} address`,
+        blocks.map((b) => b.canonical).join(' + '),
+        ANY_FIX[peer.ethertype],
+      );
+    }
+  }
+}
+
+function samePeer(a: Peer, b: Peer): boolean {
+  return a.ethertype === b.ethertype && a.cidrBlock === b.cidrBlock && a.securityGroup === b.securityGroup;
+}
+
+/** The address block of a CIDR peer (none for groups and unresolved tokens). */
+function blockOf(peer: Peer): IpBlock | undefined {
+  if (peer.cidrBlock === undefined || isUnresolved(peer.cidrBlock)) return undefined;
+  return parseCidr(peer.cidrBlock);
+}
+
+function overlapsPort(a: Port, b: Port): boolean {
+  if (a.protocol === 'icmp' || b.protocol === 'icmp') return a.protocol === b.protocol;
+  return (a.from ?? 0) <= (b.to ?? 0) && (b.from ?? 0) <= (a.to ?? 0);
 }

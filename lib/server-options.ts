@@ -1,4 +1,5 @@
-import { invalid } from './private/errors';
+import { hasControlCharacters, invalid, isUnresolved } from './private/errors';
+import { optionalStringRecord } from './private/inputs';
 import { SETTINGS_METADATA_KEY } from './private/settings-record';
 
 /**
@@ -40,9 +41,28 @@ export class Placement {
   private constructor(readonly policy: string | undefined) {}
 }
 
-/** Checks server metadata: Nova allows 255 characters per key and value. */
-export function validateMetadata(where: string, metadata: Readonly<Record<string, string>> | undefined): void {
-  for (const [key, value] of Object.entries(metadata ?? {})) {
+/** Nova's default `metadata_items` quota: items per server, the library's own keys included. */
+export const NOVA_METADATA_ITEMS = 128;
+
+/**
+ * Checks server metadata: Nova allows 255 characters per key and value and, by default,
+ * 128 items per server; `libraryKeys` is how many `spark:*` keys the library adds.
+ */
+export function validateMetadata(
+  where: string,
+  metadata: Readonly<Record<string, string>> | undefined,
+  libraryKeys = 0,
+): void {
+  const entries = Object.entries(optionalStringRecord(where, 'metadata', metadata, "Use e.g. { team: 'data' }."));
+  if (entries.length + libraryKeys > NOVA_METADATA_ITEMS) {
+    throw invalid(
+      where,
+      `metadata has ${entries.length} items; with the library's ${libraryKeys} that is over Nova's default limit of ${NOVA_METADATA_ITEMS}`,
+      entries.length,
+      `Keep at most ${NOVA_METADATA_ITEMS - libraryKeys} items (tags or fewer labels).`,
+    );
+  }
+  for (const [key, value] of entries) {
     if (!/^[A-Za-z0-9_.:-]{1,255}$/.test(key)) {
       throw invalid(
         where,
@@ -51,12 +71,21 @@ export function validateMetadata(where: string, metadata: Readonly<Record<string
         'Use keys such as team or cost-center.',
       );
     }
-    if (typeof value !== 'string' || value.length > 255) {
+    if (key.startsWith('spark:')) {
       throw invalid(
         where,
-        `metadata value of ${key} must be a string of at most 255 characters`,
+        "metadata keys starting with spark: are the library's own (it sets spark:cluster, spark:role, spark:pool)",
+        key,
+        'Use a key without the spark: prefix, e.g. team.',
+      );
+    }
+    if (isUnresolved(value)) continue;
+    if (typeof value !== 'string' || value.length > 255 || hasControlCharacters(value)) {
+      throw invalid(
+        where,
+        `metadata value of ${key} must be one line of at most 255 characters`,
         value,
-        'Shorten the value.',
+        'Shorten the value and remove newlines.',
       );
     }
   }

@@ -109,7 +109,7 @@ export class SparkVersion {
    */
   static of(version: string, options?: SparkVersionOptions): SparkVersion {
     const where = `SparkVersion.of('${version}')`;
-    if (!/^\d+\.\d+\.\d+$/.test(version)) {
+    if (typeof version !== 'string' || !/^\d+\.\d+\.\d+$/.test(version)) {
       throw invalid(where, 'version must be MAJOR.MINOR.PATCH', version, 'Use a release number such as 3.5.7.');
     }
     const known = SparkVersion.KNOWN.find((v) => v.version === version);
@@ -123,7 +123,7 @@ export class SparkVersion {
       }
       return known;
     }
-    const sha512 = options.sha512.trim().toLowerCase();
+    const sha512 = typeof options.sha512 === 'string' ? options.sha512.trim().toLowerCase() : '';
     if (!/^[0-9a-f]{128}$/.test(sha512)) {
       throw invalid(
         where,

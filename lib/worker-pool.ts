@@ -10,6 +10,14 @@ import { Flavor } from './flavor';
 import { Image } from './image';
 import { ISparkNetwork } from './network';
 import { invalid } from './private/errors';
+import {
+  checkCloudName,
+  checkVolumeGiB,
+  optionalBoolean,
+  optionalInstance,
+  requireInstance,
+  requireObject,
+} from './private/inputs';
 import { validateName } from './private/names';
 import { SETTINGS_METADATA_KEY } from './private/settings-record';
 import { Placement, UserDataChangePolicy, validateMetadata } from './server-options';
@@ -19,6 +27,16 @@ export const MAX_WORKERS_PER_POOL = 1000;
 
 /** Nova's default `server_group_members` quota: how many servers one server group may hold. */
 export const DEFAULT_SERVER_GROUP_MEMBERS = 10;
+
+/** The fix for a count out of range: what to do depends on how it is wrong. */
+function countFix(count: unknown): string {
+  if (typeof count !== 'number') return 'Give a number, e.g. count: 3.';
+  if (!Number.isFinite(count))
+    return 'Give a finite number, e.g. count: 3 (NaN often comes from parsing an unset variable).';
+  if (count < 1) return 'Remove the pool or set count: 1.';
+  if (count > MAX_WORKERS_PER_POOL) return 'Split the workers over several pools.';
+  return `Use a whole number, e.g. count: ${Math.max(1, Math.round(count))}.`;
+}
 
 /** Options of `cluster.addWorkerPool(id, options)`. */
 export interface SparkWorkerPoolOptions {
@@ -111,32 +129,50 @@ export class SparkWorkerPool extends Construct {
     super(scope, id);
     const where = this.node.path;
     this.poolId = validateName(where, 'pool id', id);
-    if (!Number.isInteger(props.count) || props.count < 1 || props.count > MAX_WORKERS_PER_POOL) {
+    requireObject(where, 'options', props, 'Pass { count: 2, flavor: Flavor.of({ ... }) }.');
+    if (
+      typeof props.count !== 'number' ||
+      !Number.isInteger(props.count) ||
+      props.count < 1 ||
+      props.count > MAX_WORKERS_PER_POOL
+    ) {
       throw invalid(
         where,
         `count must be a whole number from 1 to ${MAX_WORKERS_PER_POOL}`,
         props.count,
-        props.count < 1 ? 'Remove the pool or set count: 1.' : 'Split the workers over several pools.',
+        countFix(props.count),
       );
     }
-    if (props.localVolumeGiB !== undefined && (!Number.isInteger(props.localVolumeGiB) || props.localVolumeGiB <= 0)) {
-      throw invalid(
-        where,
-        'localVolumeGiB must be a whole number > 0',
-        props.localVolumeGiB,
-        'Give the size in GiB, e.g. 200, or leave it unset.',
-      );
-    }
-    if (props.volumeType !== undefined && props.localVolumeGiB === undefined) {
-      throw invalid(
-        where,
-        'volumeType is set but there is no volume',
-        props.volumeType,
-        'Set localVolumeGiB too, or drop volumeType.',
-      );
+    requireInstance(
+      where,
+      'flavor',
+      props.flavor,
+      Flavor,
+      "Use Flavor.of({ name: 'm1.xlarge', vcpus: 8, ramMiB: 16384 }).",
+    );
+    optionalInstance(where, 'image', props.image, Image, "Use Image.fromName('ubuntu-24.04'), or leave it unset.");
+    optionalInstance(
+      where,
+      'placement',
+      props.placement,
+      Placement,
+      'Use Placement.ANTI_AFFINITY, SOFT_ANTI_AFFINITY or NONE.',
+    );
+    optionalBoolean(where, 'protectVolumes', props.protectVolumes);
+    checkVolumeGiB(where, 'localVolumeGiB', props.localVolumeGiB, 200);
+    if (props.volumeType !== undefined) {
+      checkCloudName(where, 'volumeType', props.volumeType, 'Use a name `openstack volume type list` shows.');
+      if (props.localVolumeGiB === undefined) {
+        throw invalid(
+          where,
+          'volumeType is set but there is no volume',
+          props.volumeType,
+          'Set localVolumeGiB too, or drop volumeType.',
+        );
+      }
     }
     const groupSize = props.serverGroupMaxMembers ?? DEFAULT_SERVER_GROUP_MEMBERS;
-    if (!Number.isInteger(groupSize) || groupSize < 1) {
+    if (typeof groupSize !== 'number' || !Number.isInteger(groupSize) || groupSize < 1) {
       throw invalid(
         where,
         'serverGroupMaxMembers must be a whole number >= 1',
@@ -144,7 +180,7 @@ export class SparkWorkerPool extends Construct {
         "Use your cloud's server_group_members quota (`openstack quota show`), or leave it unset for 10.",
       );
     }
-    validateMetadata(where, props.metadata);
+    validateMetadata(where, props.metadata, 3);
     this.count = props.count;
     this.flavor = props.flavor;
     this.localVolumeGiB = props.localVolumeGiB;

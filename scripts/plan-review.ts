@@ -9,6 +9,7 @@
 import Table from 'cli-table3';
 import markdownTable from 'markdown-table';
 import { parseSettingsRecord, SettingsRecord, SETTINGS_METADATA_KEY } from '../lib/private/settings-record';
+import { coversInternet, IpBlock, parseCidr } from '../lib/private/cidr';
 import { AddressBlock, covers, formatBlock, parseBlock } from './review-cidr';
 import { PlanJson, ResourceChange } from './tofu';
 
@@ -223,7 +224,9 @@ function ruleFindings(rc: ResourceChange, action: Action, existing: RuleCover[])
   const ports = portsOf(values);
   const prefix = values.remote_ip_prefix as string | null | undefined;
   if (!cover.block) return []; // a remote-group rule: members of a group, not an address block
-  if (cover.block.prefix === 0) {
+  const block = blockOf(prefix);
+  const everyPublic = block !== undefined && block.prefix !== 0 && coversInternet([block], block.version);
+  if (cover.block.prefix === 0 || everyPublic) {
     if (!prefix) {
       return [
         {
@@ -238,7 +241,13 @@ function ruleFindings(rc: ResourceChange, action: Action, existing: RuleCover[])
       {
         category: 'widen',
         address: rc.address,
-        message: `opens ${ports} to the whole internet (${prefix})`,
+        message: `opens ${ports} to the whole internet (${prefix}${
+          everyPublic
+            ? ', every public address'
+            : block && block.canonical !== prefix
+              ? `, which reads as ${block.canonical}`
+              : ''
+        })`,
         advice: 'name only the networks that need access (access.sshFrom, webUiFrom, submitFrom)',
       },
     ];
@@ -528,6 +537,84 @@ function renameFindings(rc: ResourceChange, action: Action): Finding[] {
   ];
 }
 
+/**
+ * A rule's remote prefix as Neutron reads it (`0.0.0.0/00`, `::0/0` and `1.2.3.4/0` are all
+ * "everyone"); undefined for no prefix or text that is no CIDR.
+ */
+function blockOf(prefix: unknown): IpBlock | undefined {
+  return typeof prefix === 'string' ? parseCidr(prefix) : undefined;
+}
+
+const ANY_PROTOCOL = 'any-protocol';
+
+interface PlannedRule {
+  readonly rc: ResourceChange;
+  readonly changed: boolean;
+  readonly block: IpBlock;
+  readonly protocol: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Rules that only together open a port to every address (`0.0.0.0/1` + `128.0.0.0/1`):
+ * per security group, address family and protocol, the ingress rules the plan leaves in
+ * place, judged on every port where a range starts. Reported when one of them changes.
+ */
+function coverageFindings(plan: PlanJson, config: CdktfConfig): Finding[] {
+  const groups = new Map<string, PlannedRule[]>();
+  for (const rc of plan.resource_changes ?? []) {
+    const after = rc.change.after;
+    const action = actionOf(rc);
+    if (rc.type !== 'openstack_networking_secgroup_rule_v2' || !after || after.direction !== 'ingress') continue;
+    const block = blockOf(after.remote_ip_prefix);
+    if (!block || block.prefix === 0 || coversInternet([block], block.version)) continue; // reported rule by rule
+    const path = constructPath(config, rc);
+    const group =
+      typeof after.security_group_id === 'string'
+        ? after.security_group_id
+        : path
+          ? path.split('/').slice(0, -1).join('/')
+          : '(unknown group)';
+    const protocol = typeof after.protocol === 'string' && after.protocol !== '' ? after.protocol : ANY_PROTOCOL;
+    const from = typeof after.port_range_min === 'number' && after.port_range_min > 0 ? after.port_range_min : 1;
+    const to = typeof after.port_range_max === 'number' && after.port_range_max > 0 ? after.port_range_max : 65535;
+    const key = `${group} IPv${block.version} ${protocol}`;
+    const rule = { rc, changed: action !== undefined && action !== 'destroy', block, protocol, from, to };
+    groups.set(key, [...(groups.get(key) ?? []), rule]);
+  }
+  // A rule without a protocol admits every protocol: it counts with the tcp, udp... rules too.
+  for (const [key, rules] of groups) {
+    if (key.endsWith(` ${ANY_PROTOCOL}`)) continue;
+    const any = groups.get(key.replace(/ [^ ]+$/, ` ${ANY_PROTOCOL}`)) ?? [];
+    groups.set(key, [...rules, ...any]);
+  }
+  const findings: Finding[] = [];
+  for (const rules of groups.values()) {
+    for (const at of new Set(rules.map((r) => r.from))) {
+      const applying = rules.filter((r) => r.from <= at && at <= r.to);
+      const { version } = applying[0].block;
+      const changed = applying.filter((r) => r.changed);
+      if (
+        changed.length === 0 ||
+        !coversInternet(
+          applying.map((r) => r.block),
+          version,
+        )
+      )
+        continue;
+      const blocks = applying.map((r) => r.block.canonical).join(' + ');
+      findings.push({
+        category: 'widen',
+        address: changed[changed.length - 1].rc.address,
+        message: `with ${applying.length - 1} other rule(s), opens ${applying[0].protocol === ANY_PROTOCOL ? 'every protocol' : `${applying[0].protocol} ${at}`} to every public IPv${version} address (${blocks})`,
+      });
+      break;
+    }
+  }
+  return findings;
+}
+
 /** Reviews one stack's plan; `config` is the stack's synthesized cdk.tf.json. */
 export function reviewPlan(stack: string, plan: PlanJson, config: CdktfConfig): Review {
   const groups = new Map<string, GroupSummary>();
@@ -614,6 +701,7 @@ export function reviewPlan(stack: string, plan: PlanJson, config: CdktfConfig): 
       }
     }
   }
+  findings.push(...coverageFindings(plan, config));
   findings.push(...aggregate(serverNotes));
   return { stack, groups: [...groups.values()].sort((a, b) => a.group.localeCompare(b.group)), findings, totals };
 }

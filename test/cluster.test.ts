@@ -84,7 +84,7 @@ describe('SparkCluster', () => {
 
     it('throws when access names the whole internet, and opens it when asked by name', () => {
       expect(() => clusterWithWorkers(1, { access: { webUiFrom: ['0.0.0.0/0'] } })).toThrow(
-        'analytics: access.webUiFrom: this opens the cluster to the whole internet, got "0.0.0.0/0". ' +
+        'analytics: access.webUiFrom: this opens the port to the whole internet, got "0.0.0.0/0". ' +
           'List the networks that need access; to open a port to everyone on purpose, call e.g. cluster.allowWebUiFrom(Peer.anyIpv4()).',
       );
       expect(() => clusterWithWorkers(1, { access: { sshFrom: ['::/0'] } })).toThrow(/whole internet/);
@@ -145,7 +145,7 @@ describe('SparkCluster', () => {
         expect.objectContaining({ name: 'analytics-master-local', size: 50 }),
       ]);
       expect(() => clusterWithWorkers(1, { master: { flavor: XLARGE, volumeGiB: 0 } })).toThrow(
-        /analytics\/Master: volumeGiB must be a whole number > 0, got 0/,
+        /analytics\/Master: volumeGiB must be a whole number of GiB from 1 to 1048576, got 0/,
       );
     });
   });

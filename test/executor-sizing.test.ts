@@ -79,9 +79,11 @@ describe('executor sizing', () => {
   });
 
   it('rejects flavor specs that are not whole positive numbers', () => {
-    expect(() => Flavor.of({ name: 'm1', vcpus: 0, ramMiB: 4096 })).toThrow(/vcpus must be a whole number >= 1, got 0/);
+    expect(() => Flavor.of({ name: 'm1', vcpus: 0, ramMiB: 4096 })).toThrow(
+      /vcpus must be a whole number from 1 to 2147483647, got 0/,
+    );
     expect(() => Flavor.of({ name: 'm1', vcpus: 2, ramMiB: -1 })).toThrow(
-      /ramMiB must be a whole number of MiB >= 1, got -1/,
+      /ramMiB must be a whole number of MiB from 1 to 2147483647, got -1/,
     );
     expect(() => Flavor.of({ name: 'm 1', vcpus: 2, ramMiB: 4096 })).toThrow(
       /name must be a flavor name without spaces/,

@@ -2,11 +2,21 @@ import { Testing } from 'cdktf';
 import fc from 'fast-check';
 import * as fs from 'fs';
 import { parse } from 'yaml';
-import { Flavor, SparkCluster, SparkConfigError, SparkVersion } from '../lib';
-import { clusterProps, newStack } from './support/fixtures';
+import {
+  Flavor,
+  Image,
+  Peer,
+  Placement,
+  SparkCluster,
+  SparkConfigError,
+  SparkVersion,
+  UserDataChangePolicy,
+} from '../lib';
+import { coversInternet, parseCidr } from '../lib/private/cidr';
+import { clusterProps, newStack, XLARGE } from './support/fixtures';
 import { tofuFor } from './support/harness';
 import { makeTestCertificate } from './support/tls';
-import { fillTemplate, userDataOf } from './support/user-data';
+import { filesOf, fillTemplate, userDataOf } from './support/user-data';
 
 // Property-based tests: random and adversarial props either build a cluster whose user data
 // is well-formed (and, for a sample, passes tofu validate) or stop with a SparkConfigError
@@ -178,5 +188,173 @@ describe('fuzzed props', () => {
   it('the clusters it built pass tofu validate', () => {
     expect(validated.length).toBeGreaterThan(0);
     for (const stack of validated) expect(tofuFor(stack).validate()).toEqual([]);
+  });
+});
+
+// Shapes from issue 15: CIDRs that hide the whole internet (leading zeros, host bits,
+// halves that add up), non-canonical spellings, padding, plain objects and strings where a
+// class is expected, NaN and Infinity, and sparkConf keys the library owns. Whatever builds
+// must keep the invariants those inputs tried to break.
+
+const octet = fc.oneof(
+  fc.nat(255).map(String),
+  fc.nat(255).map((n) => `0${n}`),
+);
+const v4Prefix = fc.oneof(fc.integer({ min: 0, max: 32 }).map(String), fc.constantFrom('00', '01', '08', '024'));
+const looseV4 = fc.tuple(octet, octet, octet, octet, v4Prefix).map(([a, b, c, d, p]) => `${a}.${b}.${c}.${d}/${p}`);
+const looseV6 = fc.oneof(
+  fc.constantFrom('::/0', '::/00', '0::/0', '0:0:0:0:0:0:0:0/0', '::/1', '8000::/1', '2001:DB8::/32', '2001:db8::1/64'),
+  fc
+    .tuple(fc.array(fc.nat(0xffff), { minLength: 1, maxLength: 3 }), fc.integer({ min: 0, max: 128 }))
+    .map(([groups, p]) => `${groups.map((g) => g.toString(16)).join(':')}::/${p}`),
+);
+/** Pairs and quartets of blocks that together are every address of a family. */
+const splitInternet = fc.constantFrom<string[]>(
+  ['0.0.0.0/1', '128.0.0.0/1'],
+  ['0.0.0.0/2', '64.0.0.0/2', '128.0.0.0/1'],
+  ['2000::/4', '3000::/4'],
+  ['0.0.0.0/1', '128.0.0.0/2', '192.0.0.0/2', '10.0.0.0/8'],
+);
+const padded = fc.constantFrom(' 10.0.0.0/8', '10.0.0.0/8 ', '10.0.0.0/8\n', '\t203.0.113.0/24');
+const goodCidrs = fc.array(fc.constantFrom('203.0.113.0/24', '198.51.100.0/25', '2001:db8::/48', '0.0.0.0/1'), {
+  maxLength: 3,
+});
+const cidrList = mostly(
+  goodCidrs,
+  fc.oneof(
+    fc.array(fc.oneof(looseV4, looseV6, padded), { minLength: 1, maxLength: 4 }),
+    splitInternet,
+    fc.constant('10.0.0.0/8' as unknown as string[]),
+  ),
+);
+const number = mostly(
+  fc.integer({ min: 1, max: 50 }),
+  fc.oneof(
+    fc.integer({ min: -2, max: 300 }),
+    fc.constantFrom(Number.NaN, Infinity, -Infinity, 1.5, 1e12, '3' as unknown as number),
+  ),
+);
+const notAClass = fc.constantFrom<unknown>(
+  'anti-affinity',
+  'ignore',
+  'replace',
+  { policy: 'anti-affinity' },
+  { mode: 'ignore' },
+  { lifecycle: undefined },
+  null,
+  42,
+);
+const ownedKey = fc.constantFrom<string>(
+  'spark.authenticate',
+  'spark.authenticate.secret',
+  'spark.authenticate.secret.file',
+  'spark.master',
+  'spark.master.rest.enabled',
+  'spark.master.rest.port',
+  'spark.network.crypto.enabled',
+  'spark.network.crypto.authEngineVersion',
+);
+
+const shapes = fc.record({
+  sshFrom: cidrList,
+  webUiFrom: cidrList,
+  extraPeers: mostly(fc.constant<string[]>([]), fc.array(fc.oneof(looseV4, looseV6), { minLength: 1, maxLength: 3 })),
+  count: number,
+  volume: fc.option(number, { nil: undefined }),
+  placement: mostly(fc.constant<unknown>(Placement.ANTI_AFFINITY), notAClass),
+  userDataPolicy: mostly(fc.constant<unknown>(UserDataChangePolicy.REPLACE), notAClass),
+  flavor: mostly(
+    fc.constant<unknown>(XLARGE),
+    fc.constantFrom<unknown>({ name: 'm1.xlarge', vcpus: 8, ramMiB: 16384 }, 'm1.xlarge'),
+  ),
+  image: mostly(fc.constant<unknown>(Image.fromName('ubuntu-24.04')), fc.constantFrom<unknown>('ubuntu-24.04', {})),
+  sparkKey: mostly(fc.constant('spark.sql.shuffle.partitions'), ownedKey),
+  sparkValue: fc.constantFrom('true', 'false', 'spark://203.0.113.9:7077', 'x'),
+  metadataItems: mostly(fc.integer({ min: 0, max: 3 }), fc.constantFrom(125, 126, 127, 200)),
+});
+
+describe('fuzzed shapes', () => {
+  it('never build a cluster that is open to everyone by accident or that gives up what the library owns', () => {
+    const seen = { built: 0, refused: 0 };
+    fc.assert(
+      fc.property(shapes, (s) => {
+        let synthesized: string;
+        try {
+          const stack = newStack();
+          const cluster = new SparkCluster(
+            stack,
+            'fuzz',
+            clusterProps({
+              access: { sshFrom: s.sshFrom, webUiFrom: s.webUiFrom },
+              userDataPolicy: s.userDataPolicy as UserDataChangePolicy,
+              image: s.image as Image,
+              sparkConf: { [s.sparkKey]: s.sparkValue },
+              metadata: Object.fromEntries(Array.from({ length: s.metadataItems }, (_, i) => [`k${i}`, 'v'])),
+            }),
+          );
+          for (const cidr of s.extraPeers) cluster.allowSubmitFrom(Peer.cidr(cidr));
+          cluster.addWorkerPool('general', {
+            count: s.count,
+            flavor: s.flavor as Flavor,
+            placement: s.placement as Placement,
+            localVolumeGiB: s.volume,
+          });
+          synthesized = Testing.synth(stack);
+        } catch (err) {
+          if (!(err instanceof SparkConfigError)) throw err;
+          expect(err.message).toMatch(/^(test\/|Peer\.)[^\n]*: .+\. [A-Z].*\.$/s);
+          expect(err.message).not.toMatch(/got null|Resolution error/);
+          seen.refused++;
+          return;
+        }
+        seen.built++;
+        const config = JSON.parse(synthesized);
+        // No rule reads as "everyone", and no group's rules add up to everyone on a port.
+        const rules = Object.values(config.resource.openstack_networking_secgroup_rule_v2 ?? {}) as {
+          security_group_id: string;
+          remote_ip_prefix?: string;
+          port_range_min?: number;
+          port_range_max?: number;
+        }[];
+        const byGroup = new Map<string, typeof rules>();
+        for (const r of rules.filter((r) => r.remote_ip_prefix)) {
+          const block = parseCidr(r.remote_ip_prefix!);
+          expect({
+            prefix: r.remote_ip_prefix,
+            parsed: block !== undefined && block.canonical === r.remote_ip_prefix,
+          }).toEqual({
+            prefix: r.remote_ip_prefix,
+            parsed: true,
+          });
+          expect(block!.prefix).toBeGreaterThan(0);
+          byGroup.set(r.security_group_id, [...(byGroup.get(r.security_group_id) ?? []), r]);
+        }
+        for (const group of byGroup.values()) {
+          for (const at of new Set(group.map((r) => r.port_range_min ?? 0))) {
+            const blocks = group
+              .filter((r) => (r.port_range_min ?? 0) <= at && at <= (r.port_range_max ?? 65535))
+              .map((r) => parseCidr(r.remote_ip_prefix!)!);
+            expect(coversInternet(blocks, 4) || coversInternet(blocks, 6)).toBe(false);
+          }
+        }
+        // The library's security settings reach every node unchanged.
+        for (const userData of Object.values(userDataOf(synthesized))) {
+          const defaults = filesOf(fillTemplate(userData))['/etc/spark/conf/spark-defaults.conf'].content;
+          expect(defaults).toMatch(/^spark\.authenticate true$/m);
+          expect(defaults).toMatch(/^spark\.master\.rest\.enabled false$/m);
+          expect(defaults).toMatch(/^spark\.master spark:\/\/10\.42\.0\.10:7077$/m);
+          expect(defaults).toMatch(/^spark\.network\.crypto\.enabled true$/m);
+          expect(defaults).toMatch(/^spark\.authenticate\.secret a{64}$/m);
+        }
+        // Classes, not strings, decided placement and the user-data policy.
+        const servers = Object.values(config.resource.openstack_compute_instance_v2) as { lifecycle?: unknown }[];
+        expect(servers.every((srv) => srv.lifecycle === undefined)).toBe(true); // REPLACE was the only one accepted
+        expect(Object.keys(config.resource.openstack_compute_servergroup_v2 ?? {})).toHaveLength(1);
+      }),
+      { numRuns: 300, seed: 20261201 },
+    );
+    console.log(`fuzzed shapes: 300 cases, ${seen.built} built, ${seen.refused} refused with a SparkConfigError`);
+    expect(seen.built).toBeGreaterThan(0);
+    expect(seen.refused).toBeGreaterThan(0);
   });
 });

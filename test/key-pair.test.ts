@@ -35,6 +35,6 @@ describe('Image', () => {
       id: '0b6fbd3c-2c4e-4c6a-9a71-0d5f8f6c2f11',
     });
     expect(() => Image.fromId('ubuntu')).toThrow(/id must be an image UUID/);
-    expect(() => Image.fromName(' ')).toThrow(/name must not be empty/);
+    expect(() => Image.fromName(' ')).toThrow(/name must be one line of 1-255 characters without surrounding spaces/);
   });
 });

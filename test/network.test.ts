@@ -45,7 +45,7 @@ describe('SparkNetwork', () => {
   it.each([
     [
       { cidr: '10.42.0.1/24' },
-      /cidr must be an IPv4 block from \/16 to \/28 with the host bits zero, got "10\.42\.0\.1\/24"/,
+      /cidr must be a canonical IPv4 block from \/16 to \/28 with the host bits zero, got "10\.42\.0\.1\/24"\. Write it as 10\.42\.0\.0\/24\./,
     ],
     [{ cidr: '10.0.0.0/8' }, /from \/16 to \/28/],
     [{ cidr: '10.0.0.0/29' }, /from \/16 to \/28/],

@@ -255,6 +255,66 @@ describe('plan review', () => {
     expect(review.findings.every((f) => f.advice)).toBe(true);
   });
 
+  describe('rules that open a port to the whole internet', () => {
+    const rule = (name: string, action: string[], prefix: string, port = 22, before?: object) => ({
+      type: 'openstack_networking_secgroup_rule_v2',
+      name,
+      actions: action,
+      before: before ?? null,
+      after: {
+        direction: 'ingress',
+        protocol: 'tcp',
+        port_range_min: port,
+        port_range_max: port,
+        remote_ip_prefix: prefix,
+        security_group_id: 'sg-1',
+      },
+    });
+    const widened = (changes: ReturnType<typeof rule>[]) =>
+      reviewPlan('st', plan(changes), config)
+        .findings.filter((f) => f.category === 'widen')
+        .map((f) => `${f.address}: ${f.message}`);
+
+    it('reads prefixes as Neutron does: a leading zero or set host bits do not hide the whole internet', () => {
+      expect(widened([rule('a', ['create'], '0.0.0.0/00'), rule('b', ['create'], '::0/0')])).toEqual([
+        'openstack_networking_secgroup_rule_v2.a: opens tcp 22-22 to the whole internet (0.0.0.0/00, which reads as 0.0.0.0/0)',
+        'openstack_networking_secgroup_rule_v2.b: opens tcp 22-22 to the whole internet (::0/0, which reads as ::/0)',
+      ]);
+      expect(widened([rule('c', ['create'], '1.2.3.4/0'), rule('e', ['create'], '2000::/3')])).toEqual([
+        'openstack_networking_secgroup_rule_v2.c: opens tcp 22-22 to the whole internet (1.2.3.4/0, which reads as 0.0.0.0/0)',
+        'openstack_networking_secgroup_rule_v2.e: opens tcp 22-22 to the whole internet (2000::/3, every public address)',
+      ]);
+      // Rewriting a prefix the way Neutron already stores it widens nothing.
+      const same = { ...rule('d', [], '10.0.0.0/8').after };
+      expect(widened([rule('d', ['update'], '10.0.0.0/08', 22, same)])).toEqual([]);
+    });
+
+    it('flags rules that only together open a port to every address, when one of them changes', () => {
+      // The low half exists already (no-op): only the new high half is a change.
+      expect(widened([rule('low', ['no-op'], '0.0.0.0/1', 22, {}), rule('high', ['create'], '128.0.0.0/1')])).toEqual([
+        'openstack_networking_secgroup_rule_v2.high: allows tcp 22-22 from 128.0.0.0/1',
+        'openstack_networking_secgroup_rule_v2.high: with 1 other rule(s), opens tcp 22 to every public IPv4 address (0.0.0.0/1 + 128.0.0.0/1)',
+      ]);
+      // Halves on different ports, or in different groups, open nothing to everyone.
+      expect(widened([rule('low', ['create'], '0.0.0.0/1', 22), rule('high', ['create'], '128.0.0.0/1', 80)])).toEqual([
+        'openstack_networking_secgroup_rule_v2.low: allows tcp 22-22 from 0.0.0.0/1',
+        'openstack_networking_secgroup_rule_v2.high: allows tcp 80-80 from 128.0.0.0/1',
+      ]);
+      const other = rule('high', ['create'], '128.0.0.0/1');
+      other.after.security_group_id = 'sg-2';
+      expect(widened([rule('low', ['create'], '0.0.0.0/1'), other])).toHaveLength(2);
+      // A rule for every protocol counts with the tcp rules.
+      const anyProtocol = rule('all', ['create'], '128.0.0.0/1');
+      Object.assign(anyProtocol.after, { protocol: null, port_range_min: null, port_range_max: null });
+      expect(widened([rule('low', ['no-op'], '0.0.0.0/1', 22, {}), anyProtocol]).at(-1)).toBe(
+        'openstack_networking_secgroup_rule_v2.all: with 1 other rule(s), opens tcp 22 to every public IPv4 address (0.0.0.0/1 + 128.0.0.0/1)',
+      );
+      // Nothing changes: nothing to flag, however open it already is.
+      const unchanged = [rule('low', ['no-op'], '0.0.0.0/1', 22, {}), rule('high', ['no-op'], '128.0.0.0/1', 22, {})];
+      expect(widened(unchanged).filter((f) => f.includes('every'))).toEqual([]);
+    });
+  });
+
   it('reads its options and refuses unknown ones', () => {
     expect(parseArgs(['multi-pool', '--fail-on', 'replace,widen', '--show'])).toMatchObject({
       stack: 'multi-pool',

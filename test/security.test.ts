@@ -60,7 +60,9 @@ describe('security groups', () => {
   });
 
   it('refuses malformed CIDRs and ports', () => {
-    expect(() => Peer.ipv4('10.0.0.1/24')).toThrow(/host bits zero, got "10\.0\.0\.1\/24"/);
+    expect(() => Peer.ipv4('10.0.0.1/24')).toThrow(
+      'Peer.ipv4: the address has bits set past the prefix, got "10.0.0.1/24". Write it as 10.0.0.0/24, or 10.0.0.1/32 for that one address.',
+    );
     expect(() => Peer.ipv4('300.1.1.0/24')).toThrow(/not an IPv4 CIDR/);
     expect(() => Peer.ipv6('2001:db8::/129')).toThrow(/not an IPv6 CIDR/);
     expect(() => Port.tcp(0)).toThrow(/from 1 to 65535, got 0/);

@@ -158,8 +158,8 @@ describe('SparkWorkerPool', () => {
       'analytics/Workers/general: count must be a whole number from 1 to 1000, got 1001. Split the workers over several pools.',
     ],
     [{ count: 2.5 }, /count must be a whole number from 1 to 1000, got 2\.5/],
-    [{ localVolumeGiB: 0 }, /localVolumeGiB must be a whole number > 0, got 0/],
-    [{ localVolumeGiB: -5 }, /localVolumeGiB must be a whole number > 0, got -5/],
+    [{ localVolumeGiB: 0 }, /localVolumeGiB must be a whole number of GiB from 1 to 1048576, got 0/],
+    [{ localVolumeGiB: -5 }, /localVolumeGiB must be a whole number of GiB from 1 to 1048576, got -5/],
     [{ volumeType: 'ssd' }, /volumeType is set but there is no volume/],
     [{ metadata: { 'bad key!': 'x' } }, /metadata keys must be 1-255 letters/],
     [
