@@ -255,6 +255,43 @@ describe('the example stack on a real OpenStack', () => {
     expect(deployment.planExitCode('example').code).toBe(0);
   });
 
+  it('recover deletes a server the state lost, so a refused apply converges', async () => {
+    // The end state of an apply stopped between Nova accepting a server and tofu recording
+    // it, made on purpose: the interruption above can land on either side of that moment.
+    const before = serverIds(inventory());
+    const lost = deployment
+      .stateResources('example')
+      .find((r) => r.type === 'openstack_compute_instance_v2' && r.index === 'general-6')!;
+    deployment.tofu('example').run(['state', 'rm', lost.address]);
+
+    const refused = deployment.run('deploy', 'example', { SPARK_WORKERS: '6' });
+    expect(refused.status).not.toBe(0);
+    expect(refused.output).toMatch(/Port [0-9a-f-]+ is still in use/);
+    expect(serverIds(inventory())).toEqual(before); // refused: no duplicate was booted
+
+    const lines: string[] = [];
+    const removed = await recover('example', { dryRun: false, dir: deployment.stackDir('example') }, (l) =>
+      lines.push(l),
+    );
+    expect(removed.map((o) => [o.serverName, o.serverId])).toEqual([
+      ['analytics-general-6', before['analytics-general-6']],
+    ]);
+    expect(lines[0]).toMatch(
+      /server analytics-general-6 \(.*\) holds port .*Ports.*\["general-6"\] but is not in the state/,
+    );
+    expect(await recover('example', { dryRun: true, dir: deployment.stackDir('example') }, () => undefined)).toEqual(
+      [],
+    );
+
+    deployment.ok('deploy', 'example', { SPARK_WORKERS: '6' });
+    const after = serverIds(inventory());
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+    expect(after['analytics-general-6']).not.toBe(before['analytics-general-6']);
+    for (const name of Object.keys(before).filter((n) => n !== 'analytics-general-6'))
+      expect(after[name]).toBe(before[name]);
+    expect(deployment.planExitCode('example').code).toBe(0);
+  });
+
   it("a quota too small for the pool fails with the cloud's message, and succeeds once raised; nothing is lost", () => {
     const before = serverIds(inventory()); // master + 6 workers
     // A quota with no room left: Nova refuses every new server at its API. (With some room
