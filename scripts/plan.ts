@@ -16,6 +16,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CATEGORIES, Category, failing, renderMarkdown, renderText, reviewPlan } from './plan-review';
+import { renderNeeds, stackNeeds } from './stack-needs';
 import { Tofu } from './tofu';
 import { applyToolsEnv, REPO_ROOT } from './tools-env';
 
@@ -88,8 +89,10 @@ export function runPlan(options: PlanOptions, log: (line: string) => void = cons
   const config = JSON.parse(fs.readFileSync(path.join(dir, 'cdk.tf.json'), 'utf8'));
   const review = reviewPlan(options.stack, plan, config);
   log(renderText(review));
+  const needs = renderNeeds(stackNeeds(plan));
+  log(needs);
   const markdown = options.markdown ?? path.join(outdir, `plan-review-${options.stack}.md`);
-  fs.writeFileSync(markdown, renderMarkdown(review));
+  fs.writeFileSync(markdown, `${renderMarkdown(review)}\n${needs}\n`);
   log(`[plan] Markdown review: ${path.relative(process.cwd(), markdown)}`);
 
   const failures = failing(review, options.failOn);
