@@ -9,7 +9,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { REPO_ROOT } from '../scripts/tools-env';
-import { cloudEnv, Deployment, inventory } from '../test/cloud/support';
+import * as os from 'os';
+import { cloudEnv, inventory } from '../test/cloud/support';
 
 const CLOUD = path.join(REPO_ROOT, 'scripts', 'cloud', 'cloud.sh');
 const WORKERS = (process.env.BENCH_CLOUD_WORKERS ?? '3,20,100').split(',').map(Number);
@@ -26,7 +27,9 @@ function sh(args: string[]): number {
 
 /** Proportional set size of every process in the cloud's network namespace, in GiB. */
 function cloudMemoryGiB(): number {
-  const pids = (spawnSync('ip', ['netns', 'pids', 'spcloud'], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean);
+  const pids = (spawnSync('ip', ['netns', 'pids', 'spcloud'], { encoding: 'utf8' }).stdout ?? '')
+    .split('\n')
+    .filter(Boolean);
   let kib = 0;
   for (const pid of pids) {
     try {
@@ -39,9 +42,34 @@ function cloudMemoryGiB(): number {
   return kib / 1024 / 1024;
 }
 
-function timedDeploy(d: Deployment, verb: 'deploy' | 'destroy', extra: Record<string, string>): number {
+/** One real `cdktf deploy|destroy example` with tofu's -parallelism; returns seconds. */
+function timed(
+  dir: string,
+  verb: 'deploy' | 'destroy',
+  workers: number,
+  parallelism: number,
+  env: Record<string, string>,
+): number {
+  const args = [
+    verb,
+    'example',
+    '--auto-approve',
+    '--skip-provider-lock',
+    '--no-color',
+    '--output',
+    path.join(dir, 'out'),
+  ];
+  args.push('--terraform-parallelism', String(parallelism));
   const started = Date.now();
-  d.ok(verb, 'example', extra);
+  const r = spawnSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'cdktf'), args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env, SPARK_WORKERS: String(workers), SPARK_FORCE_DESTROY: '1', SPARK_STATE_DIR: dir },
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    timeout: 1_800_000,
+  });
+  if (r.status !== 0)
+    throw new Error(`cdktf ${verb} (${workers} workers) exited ${r.status}:\n${(r.stdout + r.stderr).slice(-4000)}`);
   return (Date.now() - started) / 1000;
 }
 
@@ -50,23 +78,29 @@ function main(): void {
   let cold: number | undefined;
   if (process.env.BENCH_CLOUD_COLD === '1') {
     sh(['down']);
-    fs.rmSync(process.env.SPARK_CLOUD_CACHE ?? '/var/cache/cdktf-spark-openstack/cloud', { recursive: true, force: true });
+    fs.rmSync(process.env.SPARK_CLOUD_CACHE ?? '/var/cache/cdktf-spark-openstack/cloud', {
+      recursive: true,
+      force: true,
+    });
     cold = sh(['up']);
   }
   sh(['down']);
   const warm = sh(['up']);
   const idle = cloudMemoryGiB();
-  const d = new Deployment(cloudEnv());
+  const env = cloudEnv();
+  Object.assign(process.env, env);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cloud-'));
   let peak = idle;
   for (const workers of WORKERS) {
     for (const parallelism of PARALLELISM) {
-      const extra = { SPARK_WORKERS: String(workers), SPARK_FORCE_DESTROY: '1', CDKTF_BENCH_PARALLELISM: String(parallelism) };
-      const apply = timedDeploy(d, 'deploy', extra);
+      const apply = timed(dir, 'deploy', workers, parallelism, env);
       const servers = inventory().servers.length;
       if (servers !== workers + 1) throw new Error(`expected ${workers + 1} servers, the cloud holds ${servers}`);
       peak = Math.max(peak, cloudMemoryGiB());
-      const destroy = timedDeploy(d, 'destroy', extra);
-      rows.push(`| ${workers} | ${parallelism} | ${apply.toFixed(0)} s | ${destroy.toFixed(0)} s | ${(apply / (workers + 1)).toFixed(1)} s |`);
+      const destroy = timed(dir, 'destroy', workers, parallelism, env);
+      rows.push(
+        `| ${workers} | ${parallelism} | ${apply.toFixed(0)} s | ${destroy.toFixed(0)} s | ${(apply / (workers + 1)).toFixed(1)} s |`,
+      );
       console.log(rows[rows.length - 1]);
     }
   }
@@ -81,7 +115,9 @@ function main(): void {
     '',
     '| What | Time or size |',
     '| --- | --- |',
-    ...(cold !== undefined ? [`| \`cloud up\`, cold (no cached layers; Debian packages downloaded) | ${cold.toFixed(0)} s |`] : []),
+    ...(cold !== undefined
+      ? [`| \`cloud up\`, cold (no cached layers; Debian packages downloaded) | ${cold.toFixed(0)} s |`]
+      : []),
     `| \`cloud up\`, warm (cached layers; a fresh run layer) | ${warm.toFixed(0)} s |`,
     `| memory of the cloud, idle (PSS of its processes) | ${idle.toFixed(1)} GiB |`,
     `| memory of the cloud, peak while holding the largest deploy | ${peak.toFixed(1)} GiB |`,
