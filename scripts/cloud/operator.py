@@ -44,6 +44,11 @@ FLAVORS = [
     ("r1.2xlarge", 8, 65536, 160),
 ]
 
+# Public images: the one the example stacks boot (SPARK_IMAGE), and a second one to change
+# to (SPARK_IMAGE=debian-12-next), as a cloud publishes a new release of an image under a new
+# name: the day-2 tests apply an image change with it (Nova rebuilds the servers).
+IMAGES = ["debian-12", "debian-12-next"]
+
 # Enough for the deploy tests and the 100-worker benchmark (m1.xlarge workers, 200 GiB
 # volumes). server_group_members stays Nova's default of 10: the library must cope with it.
 COMPUTE_QUOTAS = dict(cores=2000, ram=4_096_000, instances=250, server_groups=100, key_pairs=100)
@@ -144,13 +149,14 @@ def resources():
         if name not in existing:
             admin.compute.create_flavor(name=name, vcpus=vcpus, ram=ram, disk=disk, is_public=True)
 
-    log("image debian-12 (1 MiB of zeros: the fake hypervisor boots nothing)")
-    if not retry("glance", lambda: admin.image.find_image("debian-12")):
-        path = "/var/tmp/debian-12.raw"
-        with open(path, "wb") as f:
-            f.write(b"\0" * 1024 * 1024)
-        admin.create_image("debian-12", filename=path, disk_format="raw", container_format="bare", visibility="public", wait=True)
-        os.unlink(path)
+    for name in IMAGES:
+        log(f"image {name} (1 MiB of zeros: the fake hypervisor boots nothing)")
+        if not retry("glance", lambda name=name: admin.image.find_image(name)):
+            path = f"/var/tmp/{name}.raw"
+            with open(path, "wb") as f:
+                f.write(b"\0" * 1024 * 1024)
+            admin.create_image(name, filename=path, disk_format="raw", container_format="bare", visibility="public", wait=True)
+            os.unlink(path)
 
     log("external network public")
     net = retry("neutron", lambda: admin.network.find_network("public"))
