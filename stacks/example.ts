@@ -63,7 +63,9 @@ export class ExampleStack extends TerraformStack {
     });
     this.cluster.addWorkerPool('general', {
       count: settings.workerCount ?? 3,
-      flavor: Flavor.of({ name: 'm1.xlarge', vcpus: 8, ramMiB: 16384 }),
+      flavor: settings.workerFlavorName
+        ? Flavor.fromLookup(this, 'WorkerFlavor', { name: settings.workerFlavorName })
+        : Flavor.of({ name: 'm1.xlarge', vcpus: 8, ramMiB: 16384 }),
     });
     clusterOutputs(this, this.cluster);
   }

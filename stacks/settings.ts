@@ -31,6 +31,11 @@ export interface ExampleSettings {
   readonly webUiCertificateChain?: string;
   /** Workers in the example's pool (SPARK_WORKERS); 3 by default. */
   readonly workerCount?: number;
+  /**
+   * The example pool's flavor by name (SPARK_WORKER_FLAVOR), looked up in the cloud
+   * (`Flavor.fromLookup`: planning then needs credentials); `m1.xlarge` (8 vCPUs, 16 GiB) by default.
+   */
+  readonly workerFlavorName?: string;
   /** Let destroy delete the containers with their objects (SPARK_FORCE_DESTROY=1). */
   readonly forceDestroy?: boolean;
 }
@@ -58,6 +63,7 @@ export function exampleSettings(env: NodeJS.ProcessEnv = process.env): ExampleSe
     trustedCaCertificates: env.SPARK_CA_CERT_FILE ? [readFileSync(env.SPARK_CA_CERT_FILE, 'utf8')] : undefined,
     webUiCertificateChain: env.SPARK_UI_TLS_CERT_FILE ? readFileSync(env.SPARK_UI_TLS_CERT_FILE, 'utf8') : undefined,
     workerCount: env.SPARK_WORKERS ? Number(env.SPARK_WORKERS) : undefined,
+    workerFlavorName: env.SPARK_WORKER_FLAVOR || undefined,
     forceDestroy: env.SPARK_FORCE_DESTROY === '1' || undefined,
   };
 }

@@ -106,6 +106,26 @@ describe('example stacks with the real tofu and OpenStack provider', () => {
     expect(addresses).toMatchSnapshot();
   });
 
+  it("SPARK_WORKER_FLAVOR looks the example pool's flavor up by name and changes no other server", () => {
+    const byName = (stack: ExampleStack) =>
+      JSON.parse(Testing.synth(stack)) as {
+        data?: Record<string, Record<string, { name?: string }>>;
+        resource: Record<string, Record<string, { name?: string; flavor_name?: string }>>;
+      };
+    const flavors = (synth: ReturnType<typeof byName>) =>
+      Object.fromEntries(
+        Object.values(synth.resource.openstack_compute_instance_v2).map((s) => [s.name, s.flavor_name]),
+      );
+    const plain = byName(stacks.example());
+    const looked = byName(
+      new ExampleStack(Testing.app(), 'example', exampleSettings({ SPARK_WORKER_FLAVOR: 'm1.large' })),
+    );
+    expect(plain.data?.openstack_compute_flavor_v2).toBeUndefined();
+    expect(Object.values(looked.data?.openstack_compute_flavor_v2 ?? {}).map((d) => d.name)).toEqual(['m1.large']);
+    expect(flavors(plain)).toEqual({ 'analytics-${each.key}': 'm1.xlarge', 'analytics-master': 'm1.large' });
+    expect(flavors(looked)).toEqual({ 'analytics-${each.key}': 'm1.large', 'analytics-master': 'm1.large' });
+  });
+
   it('marks the auth secret output sensitive and emits no other secret', () => {
     const outputs = JSON.parse(Testing.synth(stacks.example())).output as Record<
       string,
