@@ -17,6 +17,8 @@
  *   --timeout SECONDS    per batch, for ACTIVE and for registration (default 900)
  *   --dry-run            print the batches and change nothing
  *   --no-synth           use what is already in cdktf.out
+ *   --dir DIR            the synthesized stack directory to roll out (default
+ *                        cdktf.out/stacks/<stack>); nothing is synthesized, as with --no-synth
  *
  * It reads the cloud with the deploying user's credentials (OS_CLOUD and clouds.yaml, or
  * OS_AUTH_URL and friends), as tofu does.
@@ -39,6 +41,8 @@ export interface RolloutOptions {
   readonly timeoutSeconds: number;
   readonly dryRun: boolean;
   readonly synth: boolean;
+  /** The synthesized stack directory, when not cdktf.out/stacks/<stack> (then nothing is synthesized). */
+  readonly dir?: string;
 }
 
 export function parseRolloutArgs(argv: string[]): RolloutOptions {
@@ -51,6 +55,7 @@ export function parseRolloutArgs(argv: string[]): RolloutOptions {
     timeoutSeconds: 900,
     dryRun: false,
     synth: true,
+    dir: undefined as string | undefined,
   };
   const positive = (flag: string, text: string | undefined) => {
     const n = Number(text);
@@ -66,7 +71,10 @@ export function parseRolloutArgs(argv: string[]): RolloutOptions {
     else if (arg === '--timeout') options.timeoutSeconds = positive('--timeout', argv[++i]);
     else if (arg === '--dry-run') options.dryRun = true;
     else if (arg === '--no-synth') options.synth = false;
-    else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
+    else if (arg === '--dir') {
+      options.dir = argv[++i];
+      if (!options.dir || options.dir.startsWith('--')) throw new Error('--dir takes a directory');
+    } else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else if (options.stack) throw new Error(`one stack at a time: got ${options.stack} and ${arg}`);
     else options.stack = arg;
   }
@@ -251,7 +259,10 @@ export async function executeRollout(
       for (const target of batch) {
         const registered = before.get(target.cluster);
         if (!registered) {
-          log(`[rollout] ${target.cluster}: the master's web UI does not answer from here; not waiting for workers`);
+          log(
+            `[rollout] ${target.label}: registration not checked: the master's web UI (${target.cluster}) ` +
+              'gives no worker list from here, so only ACTIVE in Nova was waited for',
+          );
           continue;
         }
         const known = new Set(registered.map((w) => w.id));
@@ -325,11 +336,25 @@ export function masterUrlInState(state: StateJson, config: CdktfConfig, cluster:
   return record && record.webUiTls !== 'off' ? `https://${ip}:8480` : `http://${ip}:8080`;
 }
 
+/** Why a master's web UI gave no answer: a timeout, a refused connection, an HTTP status. */
+function unreachable(err: unknown): string {
+  if (err instanceof Error && err.name === 'TimeoutError') return 'no answer within 5 s';
+  const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
+
 /** The real thing: tofu on the synthesized stack, Nova, and each master's /json. */
-function realDeps(tofu: Tofu, config: CdktfConfig, options: RolloutOptions): RolloutDeps {
+function realDeps(tofu: Tofu, config: CdktfConfig, options: RolloutOptions, log: (line: string) => void): RolloutDeps {
   const nova = new NovaClient();
   const state = () => JSON.parse(tofu.run(['show', '-json'])) as StateJson;
   const urls = new Map<string, string | undefined>();
+  // Each reason once: the registration wait polls the same URL every few seconds.
+  const said = new Set<string>();
+  const why = (line: string) => {
+    if (!said.has(line)) log(line);
+    said.add(line);
+    return undefined;
+  };
   return {
     replace: (servers, attachments) =>
       tofu.run(['apply', '-input=false', '-auto-approve', '-no-color', ...rolloutApplyArgs(servers, attachments)]),
@@ -340,13 +365,13 @@ function realDeps(tofu: Tofu, config: CdktfConfig, options: RolloutOptions): Rol
         urls.set(cluster, options.masterUrl?.replace(/\/+$/, '') ?? masterUrlInState(state(), config, cluster));
       }
       const url = urls.get(cluster);
-      if (!url) return undefined;
+      if (!url) return why(`[rollout] ${cluster}: the state holds no address of the master (floating IP or port)`);
       try {
         const response = await fetch(`${url}/json`, { signal: AbortSignal.timeout(5000) });
-        if (!response.ok) return undefined;
+        if (!response.ok) return why(`[rollout] ${cluster}: ${url}/json answered HTTP ${response.status}`);
         return ((await response.json()) as { workers?: MasterWorker[] }).workers ?? [];
-      } catch {
-        return undefined;
+      } catch (err) {
+        return why(`[rollout] ${cluster}: ${url}/json: ${unreachable(err)}`);
       }
     },
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -358,7 +383,7 @@ function realDeps(tofu: Tofu, config: CdktfConfig, options: RolloutOptions): Rol
 export async function runRollout(options: RolloutOptions, log: (line: string) => void = console.log): Promise<number> {
   applyToolsEnv();
   const outdir = path.join(REPO_ROOT, 'cdktf.out');
-  if (options.synth) {
+  if (options.synth && !options.dir) {
     log('[rollout] cdktf synth');
     const synth = spawnSync('npx', ['cdktf', 'synth', '--output', outdir], {
       cwd: REPO_ROOT,
@@ -367,21 +392,24 @@ export async function runRollout(options: RolloutOptions, log: (line: string) =>
     });
     if (synth.status !== 0) throw new Error(`cdktf synth failed:\n${synth.stdout}${synth.stderr}`);
   }
-  const dir = path.join(outdir, 'stacks', options.stack);
-  if (!fs.existsSync(path.join(dir, 'cdk.tf.json'))) throw new Error(`no stack '${options.stack}' in ${outdir}/stacks`);
+  const dir = options.dir ? path.resolve(options.dir) : path.join(outdir, 'stacks', options.stack);
+  if (!fs.existsSync(path.join(dir, 'cdk.tf.json'))) {
+    throw new Error(options.dir ? `no cdk.tf.json in ${dir}` : `no stack '${options.stack}' in ${outdir}/stacks`);
+  }
   if (!process.env.OS_CLOUD && !process.env.OS_AUTH_URL) {
     throw new Error('a rollout changes a real cloud: set OS_CLOUD (clouds.yaml) or OS_AUTH_URL and friends');
   }
   const tofu = new Tofu(dir, { credentials: 'inherit', timeoutMs: 3_600_000 });
   const config = JSON.parse(fs.readFileSync(path.join(dir, 'cdk.tf.json'), 'utf8')) as CdktfConfig;
-  log(`[rollout] tofu plan (${path.relative(REPO_ROOT, dir)}): which servers miss their configuration`);
+  const shownDir = dir.startsWith(REPO_ROOT + path.sep) ? path.relative(REPO_ROOT, dir) : dir;
+  log(`[rollout] tofu plan (${shownDir}): which servers miss their configuration`);
   const { batches, notes } = selectTargets(tofu.plan(), config, options);
   for (const note of notes) log(`[rollout] ${note}`);
   batches.forEach((batch, i) =>
     log(`[rollout] batch ${i + 1}: ${batch.map((t) => `${t.label} (${t.reason})`).join(', ')}`),
   );
   if (options.dryRun || batches.length === 0) return 0;
-  const result = await executeRollout(batches, realDeps(tofu, config, options), options, log);
+  const result = await executeRollout(batches, realDeps(tofu, config, options, log), options, log);
   log(`[rollout] replaced ${result.replaced.length} server(s)`);
   if (result.failed) {
     log(`[rollout] stopped; untouched: ${result.untouched.join(', ') || 'none'}`);
