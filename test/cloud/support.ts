@@ -63,6 +63,8 @@ export interface Server {
   readonly status: string;
   readonly host: string;
   readonly flavor: string;
+  /** The image's Glance id. */
+  readonly image: string;
   readonly key_name: string;
   readonly config_drive: string;
   readonly metadata: Record<string, string>;
@@ -107,6 +109,71 @@ export function inventory(): Inventory {
   return JSON.parse(cloud(['inventory', 'spark'])) as Inventory;
 }
 
+/** What a project still holds besides Neutron's own default group: empty after a destroy. */
+export function leftovers(inv: Inventory): Record<string, unknown[]> {
+  const held: Record<string, unknown[]> = {
+    servers: inv.servers,
+    server_groups: inv.server_groups,
+    keypairs: inv.keypairs,
+    ports: inv.ports,
+    security_groups: inv.security_groups.filter((g) => g !== 'default'),
+    floating_ips: inv.floating_ips,
+    networks: inv.networks,
+    subnets: inv.subnets,
+    routers: inv.routers,
+    volumes: inv.volumes,
+    ec2_credentials: inv.ec2_credentials,
+    containers: inv.containers,
+  };
+  return Object.fromEntries(Object.entries(held).filter(([, items]) => items.length > 0));
+}
+
+/** One instance action as Nova records it (`openstack server event show`), with its events. */
+export interface InstanceAction {
+  /** `create`, `rebuild`, `resize`, `confirmResize`, `delete`, ... */
+  readonly action: string;
+  readonly request_id: string;
+  readonly start_time: string;
+  readonly message: string | null;
+  readonly events: {
+    readonly event: string;
+    readonly result: string | null;
+    readonly start_time: string;
+    readonly finish_time: string | null;
+    readonly host: string | null;
+  }[];
+}
+
+/**
+ * Nova's instance actions of these servers, oldest first, read as the operator (deleted
+ * servers' too: Nova keeps their actions), by server ID.
+ */
+export function instanceActions(serverIds: string[]): Record<string, InstanceAction[]> {
+  const code = [
+    `ids = json.loads(${JSON.stringify(JSON.stringify(serverIds))})`,
+    'out = {}',
+    'for sid in ids:',
+    '    path = f"/servers/{sid}/os-instance-actions"',
+    '    acts = admin.compute.get(path, microversion="2.84").json()["instanceActions"]',
+    '    full = []',
+    '    for a in acts:',
+    '        one = admin.compute.get(f"{path}/{a[\'request_id\']}", microversion="2.84").json()["instanceAction"]',
+    '        full.append({k: one.get(k) for k in ("action", "request_id", "start_time", "message")} | {"events": [',
+    '            {k: e.get(k) for k in ("event", "result", "start_time", "finish_time", "host")} for e in one.get("events", [])]})',
+    '    out[sid] = sorted(full, key=lambda a: a["start_time"])',
+    'print(json.dumps(out))',
+  ].join('\n');
+  return JSON.parse(asOperator(code)) as Record<string, InstanceAction[]>;
+}
+
+/** Glance's public images, id by name. */
+export function imageIds(): Record<string, string> {
+  return JSON.parse(asOperator('print(json.dumps({i.name: i.id for i in admin.image.images()}))')) as Record<
+    string,
+    string
+  >;
+}
+
 /** Server IDs by name. */
 export function serverIds(inv: Inventory): Record<string, string> {
   return Object.fromEntries(inv.servers.map((s) => [s.name, s.id]).sort());
@@ -134,6 +201,19 @@ export class Deployment {
       CI: '1',
       ...extra,
     };
+  }
+
+  /**
+   * `cdktf synth` of the app into this deployment's cdktf.out, as `deploy` would with these
+   * settings, to plan or roll out a change without applying it; throws unless it succeeded.
+   */
+  synth(extra: Record<string, string> = {}): void {
+    const r = spawnSync(
+      path.join(REPO_ROOT, 'node_modules', '.bin', 'cdktf'),
+      ['synth', '--output', this.out, '--app', APP],
+      { cwd: REPO_ROOT, env: this.env(extra), encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20 },
+    );
+    if (r.status !== 0) throw new Error(`cdktf synth exited ${r.status}:\n${`${r.stdout}${r.stderr}`.slice(-6000)}`);
   }
 
   private args(verb: 'deploy' | 'destroy', stack: string): string[] {
