@@ -217,7 +217,8 @@ export class SparkCluster extends Construct {
     this.clusterName = validateName(where, 'name', props.name ?? id);
     this.checkNameIsFree();
     this.sparkVersion = props.sparkVersion ?? SparkVersion.V3_5_7;
-    validateMetadata(where, props.metadata, 2);
+    // The master also carries spark:cluster, spark:role and spark:settings.
+    validateMetadata(where, props.metadata, 3);
     this.checkSparkConf(props.sparkConf ?? {});
     if (props.webUiTls) checkWebUiTls(where, props.webUiTls);
     this.checkSparkConfAgainstTls(props);

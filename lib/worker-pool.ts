@@ -180,7 +180,8 @@ export class SparkWorkerPool extends Construct {
         "Use your cloud's server_group_members quota (`openstack quota show`), or leave it unset for 10.",
       );
     }
-    validateMetadata(where, props.metadata, 3);
+    // Workers also carry spark:cluster, spark:role, spark:pool and spark:settings.
+    validateMetadata(where, props.metadata, 4);
     this.count = props.count;
     this.flavor = props.flavor;
     this.localVolumeGiB = props.localVolumeGiB;

@@ -19,7 +19,7 @@ import {
   SparkVersion,
   SparkWorkerPoolOptions,
 } from '../lib';
-import { clusterProps, EXTERNAL, newStack, PUBLIC_KEY, XLARGE } from './support/fixtures';
+import { clusterProps, EXTERNAL, newStack, PUBLIC_KEY, resourcesOf, XLARGE } from './support/fixtures';
 
 // Inputs a user can get wrong, as an adversary would try them: each one is refused with a
 // SparkConfigError that says where, what and how to fix it, never a TypeError or silence.
@@ -286,11 +286,16 @@ describe('collisions and capacity on the cloud side', () => {
 
   it("refuses metadata beyond Nova's limits, and the library's own keys", () => {
     const items = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
-    expect(refusal(() => cluster({ metadata: items(127) })).message).toMatch(
-      /metadata has 127 items; with the library's 2 that is over Nova's default limit of 128, got 127\. Keep at most 126 items/,
+    expect(refusal(() => cluster({ metadata: items(126) })).message).toMatch(
+      /metadata has 126 items; with the library's 3 that is over Nova's default limit of 128, got 126\. Keep at most 125 items/,
     );
-    cluster({ metadata: items(126) });
-    expect(refusal(() => cluster({}, { metadata: items(126) })).message).toMatch(/Keep at most 125 items/);
+    expect(refusal(() => cluster({}, { metadata: items(125) })).message).toMatch(/Keep at most 124 items/);
+    // At the limit, every server holds exactly Nova's 128 items, the library's keys included.
+    const stack = newStack();
+    const full = new SparkCluster(stack, 'analytics', clusterProps({ metadata: items(125) }));
+    full.addWorkerPool('general', { count: 1, flavor: XLARGE, metadata: items(124) });
+    const servers = Object.values(resourcesOf(Testing.synth(stack), 'openstack_compute_instance_v2'));
+    expect(servers.map((srv) => Object.keys(srv.metadata as object).length)).toEqual([128, 128]);
     expect(refusal(() => cluster({ metadata: { team: 'x'.repeat(256) } })).message).toMatch(
       /metadata value of team must be one line of at most 255 characters/,
     );
