@@ -1,7 +1,8 @@
 /**
- * The little of the OpenStack API the rollout reads: a Keystone v3 token for the deploying
- * user (OS_* variables, or OS_CLOUD and clouds.yaml, as the provider reads them) and a
- * server's status from Nova. Read-only: changes go through tofu.
+ * The little of the OpenStack API the scripts need: a Keystone v3 token for the deploying
+ * user (OS_* variables, or OS_CLOUD and clouds.yaml, as the provider reads them), a server's
+ * status for the rollout, and plain requests for recover (the only caller that deletes:
+ * servers an interrupted apply left off the state; every other change goes through tofu).
  */
 import * as fs from 'fs';
 import * as os from 'os';

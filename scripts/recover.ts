@@ -11,6 +11,10 @@
  * by later resources), and the next apply boots its replacement with the same user data.
  * It reads and deletes through the OpenStack APIs with the deploying user's credentials
  * (OS_CLOUD and clouds.yaml, or OS_* variables), exactly as the provider does.
+ *
+ * It deletes only what is unmistakably such a server: on a port the stack manages (not a
+ * data source), named as the library names a port's server (the port's own name), carrying
+ * the library's `spark:role` metadata, and not in the state. Run it when no apply is running.
  */
 import * as path from 'path';
 import { OpenStackClient } from './openstack-api';
@@ -19,8 +23,20 @@ import { REPO_ROOT } from './tools-env';
 
 interface StateResource {
   readonly address: string;
+  readonly mode?: string;
   readonly type: string;
   readonly values: Record<string, unknown>;
+}
+
+interface StateModule {
+  readonly resources?: StateResource[];
+  readonly child_modules?: StateModule[];
+}
+
+/** Every resource of `tofu show -json`'s state, child modules included. */
+export function stateResources(module: StateModule | undefined): StateResource[] {
+  if (!module) return [];
+  return [...(module.resources ?? []), ...(module.child_modules ?? []).flatMap(stateResources)];
 }
 
 /** A server that holds one of the stack's ports but is not in the stack's state. */
@@ -33,10 +49,11 @@ export interface Orphan {
 
 /** The parts of the state recovery reads: the ports and the IDs of the servers it knows. */
 export function stateView(resources: readonly StateResource[]): { ports: StateResource[]; serverIds: Set<string> } {
+  const managed = resources.filter((r) => (r.mode ?? 'managed') === 'managed');
   return {
-    ports: resources.filter((r) => r.type === 'openstack_networking_port_v2'),
+    ports: managed.filter((r) => r.type === 'openstack_networking_port_v2'),
     serverIds: new Set(
-      resources.filter((r) => r.type === 'openstack_compute_instance_v2').map((r) => String(r.values.id)),
+      managed.filter((r) => r.type === 'openstack_compute_instance_v2').map((r) => String(r.values.id)),
     ),
   };
 }
@@ -54,7 +71,12 @@ export async function findOrphans(client: OpenStackClient, resources: readonly S
       .port;
     if (!deviceId || !owner.startsWith('compute:') || serverIds.has(deviceId)) continue;
     const server = await client.request('compute', 'GET', `/servers/${deviceId}`);
-    const name = server.status === 200 ? (server.body as { server: { name: string } }).server.name : '(unknown)';
+    if (server.status === 404) continue; // already gone
+    if (server.status >= 300)
+      throw new Error(`Nova: GET server ${deviceId}: ${server.status} ${JSON.stringify(server.body)}`);
+    const { name, metadata } = (server.body as { server: { name: string; metadata?: Record<string, string> } }).server;
+    // The library names a server as its port, and tags it: anything else is not ours to delete.
+    if (name !== port.values.name || !metadata?.['spark:role']) continue;
     orphans.push({ serverId: deviceId, serverName: name, portAddress: port.address, portId: String(port.values.id) });
   }
   return orphans;
@@ -69,8 +91,10 @@ export async function removeOrphan(client: OpenStackClient, orphan: Orphan, time
   const deadline = Date.now() + timeoutS * 1000;
   for (;;) {
     const port = await client.request('network', 'GET', `/v2.0/ports/${orphan.portId}`);
-    const holder = (port.body as { port?: { device_id?: string } } | undefined)?.port?.device_id;
-    if (port.status === 404 || holder !== orphan.serverId) return;
+    if (port.status === 404) return;
+    if (port.status >= 300)
+      throw new Error(`Neutron: GET port ${orphan.portId}: ${port.status} ${JSON.stringify(port.body)}`);
+    if ((port.body as { port: { device_id?: string } }).port.device_id !== orphan.serverId) return;
     if (Date.now() > deadline)
       throw new Error(`port ${orphan.portId} still held by ${orphan.serverId} after ${timeoutS} s`);
     await new Promise((r) => setTimeout(r, 1000));
