@@ -74,5 +74,5 @@ export function renderNeeds(needs: StackNeeds): string {
   const hard = needs.serverGroupsByPolicy['anti-affinity']
     ? ' A server group with the anti-affinity policy needs a compute host for each of its servers.'
     : '';
-  return `Needs from the cloud once applied: ${parts.join(', ')}. Check the flavors exist and the project's quotas (cores and RAM of those flavors, instances, volumes and gigabytes, server_group_members) allow it.${hard}`;
+  return `Needs from the cloud once applied: ${parts.join(', ')}. Check the flavors exist and the project's quotas (cores and RAM of those flavors, instances, volumes and gigabytes, server_groups and server_group_members: Nova's defaults are 10 of each) allow it.${hard}`;
 }

@@ -29,8 +29,11 @@ if [ -n "$why" ]; then
 fi
 
 echo "[start] no cloud credentials: bringing up the local OpenStack (the first time builds it: ~10 min)" >&2
-bash scripts/install-system-packages.sh
-env_file=$(bash scripts/cloud/cloud.sh up)
+if ! bash scripts/install-system-packages.sh || ! env_file=$(bash scripts/cloud/cloud.sh up); then
+  echo "[start] the local cloud did not come up (its error is above; service logs in /run/spcloud/logs)." >&2
+  echo "[start] planning the example offline instead" >&2
+  exec npm run --silent plan -- example --show
+fi
 # shellcheck source=/dev/null
 source "$env_file"
 

@@ -38,6 +38,9 @@ HOST_IP=10.254.0.1
 CLOUD_IP=10.254.0.2
 PREFIX=24
 COMPUTE_HOSTS=3
+# The external network's subnet (operator.py). Nothing answers there (no data plane), and
+# traffic to it must never leave this machine: while the cloud runs, it is unreachable here.
+FLOATING_RANGE=172.24.4.0/24
 TIMEOUT=${SPARK_CLOUD_TIMEOUT:-900}
 SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
@@ -153,6 +156,7 @@ net_up() {
   ip -n "$NETNS" link set lo up
   ip -n "$NETNS" addr add "$CLOUD_IP/$PREFIX" dev eth0
   ip -n "$NETNS" link set eth0 up
+  ip route replace unreachable "$FLOATING_RANGE"
   # The physical networks Neutron's agents map: the tenant VLAN physnet and the external one.
   # With the fake driver nothing is plugged into them.
   local net
@@ -171,7 +175,7 @@ boot_machine() { # <root>
   setsid systemd-nspawn --quiet --directory="$1" --machine="$NAME" --register=no --keep-unit \
     --network-namespace-path="/run/netns/$NETNS" --capability=CAP_NET_ADMIN \
     --console=read-only --link-journal=no --resolv-conf=off --boot \
-    >"$RUN/console.log" 2>&1 </dev/null &
+    >"$RUN/console.log" 2>&1 </dev/null 8>&- &
   echo $! >"$RUN/nspawn.pid"
   local waited=0
   until [ "$("$0" exec systemctl is-system-running 2>/dev/null || true)" = running ] ||
@@ -231,6 +235,7 @@ stop_machine() {
     ip netns del "$NETNS" 2>/dev/null || true
   fi
   ip link del "$HOST_LINK" 2>/dev/null || true
+  ip route del unreachable "$FLOATING_RANGE" 2>/dev/null || true
 }
 
 collect_logs() { # <root>
@@ -287,6 +292,9 @@ wait_healthy() {
 
 write_credentials() {
   local ext project
+  # Admin password, the deploying user's, and (in state/) the stacks' secrets: root only.
+  umask 077
+  rm -f "$RUN/clouds.yaml" "$RUN/env"
   ext=$(sed -n 's/.*"external_network_id": "\([^"]*\)".*/\1/p' "$RUN/root/etc/spcloud/operator.json")
   project=$(sed -n 's/.*"project_id": "\([^"]*\)".*/\1/p' "$RUN/root/etc/spcloud/operator.json")
   cat >"$RUN/clouds.yaml" <<EOF
@@ -333,10 +341,14 @@ EOF
   cp "$RUN/clouds.yaml" "$RUN/root/etc/openstack/clouds.yaml"
 }
 
+take_lock() {
+  exec 8>/run/spcloud.lock
+  flock --wait 1800 8 || die "another cloud.sh up or down holds /run/spcloud.lock"
+}
+
 up() {
   need_root
-  exec 8>/run/spcloud.lock
-  flock --wait 1800 8 || die "another cloud.sh holds /run/spcloud.lock"
+  take_lock
   if nspawn_pid >/dev/null && check_apis >/dev/null; then
     log "already up"
     write_credentials
@@ -345,6 +357,9 @@ up() {
   fi
   stop_machine
   unmount_run
+  # A failed or interrupted up leaves nothing running: no machine, namespace or mount.
+  trap 'stop_machine; unmount_run' EXIT
+  trap 'exit 130' INT TERM
   local started=$SECONDS
   layer_hashes
   local base=$CACHE/base-$BASE_HASH configured=$CACHE/configured-$CONFIGURED_HASH
@@ -360,6 +375,7 @@ up() {
   boot_machine "$RUN/root"
   wait_healthy
   write_credentials
+  trap - EXIT INT TERM
   log "up in $((SECONDS - started)) s; source $RUN/env (OS_CLOUD=spark, clouds.yaml: $RUN/clouds.yaml)"
   echo "$RUN/env"
 }
@@ -374,9 +390,11 @@ unmount_run() {
 
 down() {
   need_root
+  take_lock
   stop_machine
   unmount_run
-  rm -rf "$RUN/env" "$RUN/clouds.yaml" "$RUN/state"
+  # The run layer (databases, Swift objects of this run) goes too; logs of a failure stay.
+  rm -rf "$CACHE/run" "$RUN/env" "$RUN/clouds.yaml" "$RUN/state"
   log "down"
 }
 

@@ -21,7 +21,13 @@ on_signal() {
 trap cleanup EXIT
 trap on_signal INT TERM
 
-# A cloud left from an earlier run holds its resources: start from a fresh run layer.
+# A cloud that is running belongs to someone (npm start, a look after CLOUD_KEEP=1): the tests
+# would throw it and its deployments away. What a crashed run left is cleaned up silently.
+if bash scripts/cloud/cloud.sh status >/dev/null 2>&1 && [ "${SPARK_CLOUD_TESTS_REPLACE:-}" != 1 ]; then
+  echo "[cloud-tests] the local cloud is running: take it down (npm run cloud -- down) or set SPARK_CLOUD_TESTS_REPLACE=1" >&2
+  trap - EXIT
+  exit 1
+fi
 bash scripts/cloud/cloud.sh down
 bash scripts/cloud/cloud.sh up >/dev/null
 echo "[cloud-tests] jest (test/cloud): deploy, change and destroy on the local cloud" >&2
