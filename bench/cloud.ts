@@ -8,7 +8,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { REPO_ROOT } from '../scripts/tools-env';
+import { applyToolsEnv, REPO_ROOT } from '../scripts/tools-env';
 import * as os from 'os';
 import { cloudEnv, inventory } from '../test/cloud/support';
 
@@ -74,6 +74,7 @@ function timed(
 }
 
 function main(): void {
+  applyToolsEnv(); // the project's tofu and provider mirror for cdktf
   const rows: string[] = [];
   let cold: number | undefined;
   if (process.env.BENCH_CLOUD_COLD === '1') {
