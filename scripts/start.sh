@@ -36,6 +36,9 @@ if ! bash scripts/install-system-packages.sh || ! env_file=$(bash scripts/cloud/
 fi
 # shellcheck source=/dev/null
 source "$env_file"
+# The project's tofu and provider mirror for cdktf (install-tools.sh wrote it; no registry here).
+# shellcheck source=/dev/null
+source .tools/env.sh
 
 echo "[start] the plan, reviewed, against the local cloud" >&2
 npm run --silent plan -- example
@@ -48,7 +51,8 @@ cat <<EOF
 
 The example cluster is deployed on the local OpenStack (Nova's fake driver: the servers are
 real API objects that run nothing). Its outputs are in $outputs.
-  source $env_file                       # OS_CLOUD=spark and the example's settings
+  source $env_file                # OS_CLOUD=spark and the example's settings
+  source .tools/env.sh                   # tofu and the provider mirror for cdktf
   npm run cloud -- inventory             # what the cloud now holds, through its APIs
   npm run cloud -- exec openstack --os-cloud spark server list
   npx cdktf destroy example --auto-approve --skip-provider-lock
