@@ -15,8 +15,8 @@
 #
 #   cloud.sh up       build what is missing, boot, wait until every API answers and every
 #                     compute host is up; writes clouds.yaml and an OS_* env file
-#   cloud.sh down     stop the machine and remove its namespace, links and mounts (also
-#                     after a crash or an interrupted up)
+#   cloud.sh down     stop the machine and remove its namespace, links, mounts and run
+#                     layer (also after a crash or an interrupted up)
 #   cloud.sh status   which services answer; exit 1 when the cloud is not up
 #   cloud.sh env      print the path of the env file (source it for OS_* and SPARK_*)
 #   cloud.sh inventory [project]
