@@ -58,7 +58,9 @@ export interface SparkWorkerPoolOptions {
    * How many workers one server group holds: your cloud's `server_group_members` quota.
    * A pool with more workers gets one group per this many (`<cluster>-<pool>`,
    * `<cluster>-<pool>-2`, ...), each with the pool's policy, so it schedules on a cloud with
-   * Nova's default quota; workers are spread within each group, not across groups.
+   * Nova's default quota; workers are spread within each group, not across groups. Changing
+   * it on a deployed pool moves workers to other groups, which replaces them (a group is
+   * fixed when Nova creates a server): set it before the pool grows past it.
    * @default 10 - Nova's default quota
    */
   readonly serverGroupMaxMembers?: number;

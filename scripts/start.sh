@@ -45,7 +45,8 @@ npm run --silent plan -- example
 echo "[start] cdktf deploy example" >&2
 outputs=cdktf.out/example-outputs.json
 # The provider comes from the project's local mirror, not a registry: no lock for other platforms.
-npx cdktf deploy example --auto-approve --skip-provider-lock --outputs-file "$outputs"
+# The plan above synthesized cdktf.out with these same settings: no second synth.
+npx cdktf deploy example --auto-approve --skip-synth --skip-provider-lock --outputs-file "$outputs"
 
 cat <<EOF
 
