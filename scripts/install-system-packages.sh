@@ -26,6 +26,9 @@ declare -A wanted=(
   [openssl]=openssl
   [ip]=iproute2
   [python3]=python3
+  [jq]=jq
+  [mkfs.ext4]=e2fsprogs
+  [losetup]=mount
 )
 
 missing=()

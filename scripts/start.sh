@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The main job (npm start). With your cloud's credentials (OS_CLOUD or OS_AUTH_URL) it plans
 # the example stack against your cloud and reviews the plan; deploying stays your decision.
-# Without credentials it brings up the local OpenStack (scripts/cloud/cloud.sh), reviews the
-# plan against it, deploys the example into it with `cdktf deploy`, and prints the outputs.
+# Without credentials it brings up the local OpenStack (scripts/cloud/cloud.sh), fills its
+# mirror with Spark, reviews the plan against it, deploys the example into it with `cdktf
+# deploy`, boots the deployed servers through the cloud's metadata service (cloud.sh realize),
+# waits until every worker has registered, and prints where the cluster answers.
 # Where the local cloud cannot run (not root, no systemd-nspawn), it plans offline and says why.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -34,8 +36,12 @@ if ! bash scripts/install-system-packages.sh || ! env_file=$(bash scripts/cloud/
   echo "[start] planning the example offline instead" >&2
   exec npm run --silent plan -- example --show
 fi
+echo "[start] Spark 3.5.7 into the cloud's public mirror (assembled from PyPI and Maven Central the first time)" >&2
+node -r ts-node/register/transpile-only scripts/cloud/spark-mirror.ts >/dev/null
 # shellcheck source=/dev/null
 source "$env_file"
+# A demonstration in a throwaway cloud: destroy may delete the containers with what jobs wrote.
+export SPARK_FORCE_DESTROY=1
 # The project's tofu and provider mirror for cdktf (install-tools.sh wrote it; no registry here).
 # shellcheck source=/dev/null
 source .tools/env.sh
@@ -48,14 +54,42 @@ outputs=cdktf.out/example-outputs.json
 # The plan above synthesized cdktf.out with these same settings: no second synth.
 npx cdktf deploy example --auto-approve --skip-synth --skip-provider-lock --outputs-file "$outputs"
 
+echo "[start] booting the deployed servers through the cloud's metadata service (cloud.sh realize)" >&2
+bash scripts/cloud/cloud.sh realize
+master_ip=$(jq -r '.example.master_private_ip' "$outputs")
+public_ip=$(jq -r '.example.master_public_ip // empty' "$outputs")
+workers=${SPARK_WORKERS:-3}
+echo "[start] waiting for $workers workers to register with the master at $master_ip" >&2
+alive=0
+for _ in $(seq 1 180); do
+  alive=$(curl -s --max-time 5 "http://$master_ip:8080/json/" | jq -r '.aliveworkers // 0' 2>/dev/null || echo 0)
+  [ "$alive" -ge "$workers" ] && break
+  sleep 5
+done
+if [ "$alive" -lt "$workers" ]; then
+  echo "[start] only $alive of $workers workers registered within 15 min; see each host's cloud-init log:" >&2
+  echo "  npm run cloud -- hosts list; npm run cloud -- hosts exec <host> tail /var/log/cloud-init-output.log" >&2
+  exit 1
+fi
+master_host=$(bash scripts/cloud/hosts.sh list | while read -r h; do
+  [ "$(jq -r .ip "/run/spcloud/hosts/$h/spec.json")" = "$master_ip" ] && echo "$h"
+done)
+
 cat <<EOF
 
-The example cluster is deployed on the local OpenStack (Nova's fake driver: the servers are
-real API objects that run nothing). Its outputs are in $outputs.
-  source $env_file                # OS_CLOUD=spark and the example's settings
-  source .tools/env.sh                   # tofu and the provider mirror for cdktf
-  npm run cloud -- inventory             # what the cloud now holds, through its APIs
-  npm run cloud -- exec openstack --os-cloud spark server list
-  npx cdktf destroy example --auto-approve --skip-provider-lock
-  npm run cloud -- down                  # stops the cloud; its state goes with it
+The example cluster runs on the local OpenStack: $workers workers registered with the master.
+Each server booted from Nova's metadata service, fetched Spark from the cloud's Swift mirror,
+and reads and writes s3a:// through Swift's s3api with the EC2 credential Terraform made.
+  master web UI:    http://${public_ip:-$master_ip}:8080   (floating IP; fixed IP http://$master_ip:8080)
+  history server:   http://${public_ip:-$master_ip}:18080
+  outputs:          $outputs
+
+Submit a job from the master's host (the cluster's secret and S3A settings are in its config):
+  npm run cloud -- hosts exec $master_host /opt/spark/bin/spark-submit --master spark://$master_ip:7077 \
+    /opt/spark/examples/src/main/python/pi.py 20
+
+Tear it all down:
+  source $env_file; source .tools/env.sh
+  SPARK_FORCE_DESTROY=1 npx cdktf destroy example --auto-approve --skip-provider-lock   # containers too
+  npm run cloud -- down                  # stops the hosts and the cloud; their state goes with them
 EOF

@@ -123,7 +123,10 @@ export class Tofu {
 
   init(): void {
     if (!this.initialized) {
-      this.run(['init', '-input=false', '-no-color']);
+      // -reconfigure: the synthesized backend is the truth. A cdktf.out reused with other
+      // settings (an offline plan, then the local cloud's SPARK_STATE_DIR) must not offer to
+      // migrate one state into the other; tofu would stop with "Backend configuration changed".
+      this.run(['init', '-input=false', '-no-color', '-reconfigure']);
       this.initialized = true;
     }
   }

@@ -66,6 +66,7 @@ export class ExampleStack extends TerraformStack {
       flavor: settings.workerFlavorName
         ? Flavor.fromLookup(this, 'WorkerFlavor', { name: settings.workerFlavorName })
         : Flavor.of({ name: 'm1.xlarge', vcpus: 8, ramMiB: 16384 }),
+      localVolumeGiB: settings.localVolumeGiB,
     });
     clusterOutputs(this, this.cluster);
   }

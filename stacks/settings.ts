@@ -22,7 +22,7 @@ export interface ExampleSettings {
   readonly sparkMirrorUrl?: string;
   /** A Maven repository for the S3A jars (SPARK_MAVEN_REPOSITORY_URL); Maven Central by default. */
   readonly mavenRepositoryUrl?: string;
-  /** Private CAs the servers trust, from the PEM file SPARK_CA_CERT_FILE names. */
+  /** Private CAs the servers trust, from the PEM file (one CA or a bundle) SPARK_CA_CERT_FILE names. */
   readonly trustedCaCertificates?: string[];
   /**
    * The web UIs' certificate chain (PEM), from the file SPARK_UI_TLS_CERT_FILE names. Its key
@@ -36,6 +36,8 @@ export interface ExampleSettings {
    * (`Flavor.fromLookup`: planning then needs credentials); `m1.xlarge` (8 vCPUs, 16 GiB) by default.
    */
   readonly workerFlavorName?: string;
+  /** A Cinder volume of this many GiB per worker for Spark's local dirs (SPARK_LOCAL_VOLUME_GIB); none by default. */
+  readonly localVolumeGiB?: number;
   /** Let destroy delete the containers with their objects (SPARK_FORCE_DESTROY=1). */
   readonly forceDestroy?: boolean;
 }
@@ -43,6 +45,11 @@ export interface ExampleSettings {
 // A public key whose private half was discarded when it was made: nobody can log in with it.
 const PLACEHOLDER_PUBLIC_KEY =
   'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPbd6FIj//AGO9CZAn7Wemzuc/PLaLZTB5ElHWoIIAyl placeholder';
+
+/** Each certificate of a PEM bundle; text around and between them (comments) is dropped. */
+function pemCertificates(bundle: string): string[] {
+  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g) ?? [bundle];
+}
 
 export function exampleSettings(env: NodeJS.ProcessEnv = process.env): ExampleSettings {
   const keyFile = env.SPARK_SSH_PUBLIC_KEY_FILE;
@@ -60,10 +67,13 @@ export function exampleSettings(env: NodeJS.ProcessEnv = process.env): ExampleSe
       : SparkVersion.V3_5_7,
     sparkMirrorUrl: env.SPARK_MIRROR_URL || undefined,
     mavenRepositoryUrl: env.SPARK_MAVEN_REPOSITORY_URL || undefined,
-    trustedCaCertificates: env.SPARK_CA_CERT_FILE ? [readFileSync(env.SPARK_CA_CERT_FILE, 'utf8')] : undefined,
+    trustedCaCertificates: env.SPARK_CA_CERT_FILE
+      ? pemCertificates(readFileSync(env.SPARK_CA_CERT_FILE, 'utf8'))
+      : undefined,
     webUiCertificateChain: env.SPARK_UI_TLS_CERT_FILE ? readFileSync(env.SPARK_UI_TLS_CERT_FILE, 'utf8') : undefined,
     workerCount: env.SPARK_WORKERS ? Number(env.SPARK_WORKERS) : undefined,
     workerFlavorName: env.SPARK_WORKER_FLAVOR || undefined,
+    localVolumeGiB: env.SPARK_LOCAL_VOLUME_GIB ? Number(env.SPARK_LOCAL_VOLUME_GIB) : undefined,
     forceDestroy: env.SPARK_FORCE_DESTROY === '1' || undefined,
   };
 }

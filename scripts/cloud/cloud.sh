@@ -23,6 +23,15 @@
 #                     everything the project (default: spark) holds, as the APIs report it (JSON)
 #   cloud.sh exec <command>...
 #                     run a command inside the cloud's machine (openstack CLI, logs)
+#   cloud.sh mirror <dir>
+#                     upload <dir>, laid out like the Apache archive (scripts/e2e/spark-dist.sh
+#                     makes one), to the operator's public-read container `mirror`
+#   cloud.sh realize  make every ACTIVE server a running host that boots from Nova's metadata
+#                     (scripts/cloud/realize.ts, hosts.sh), and remove hosts of deleted servers
+#   cloud.sh hosts <hosts.sh arguments>
+#                     the realized hosts: list, exec <host> <command>..., root <host>
+#   cloud.sh hypervisor
+#                     what realize reads: ACTIVE servers with ports, flavors, volumes (JSON)
 #
 # Environment: SPARK_CLOUD_CACHE (default /var/cache/cdktf-spark-openstack/cloud) holds the
 # layers; SPARK_CLOUD_TIMEOUT (default 900) bounds each wait in seconds.
@@ -38,9 +47,13 @@ HOST_IP=10.254.0.1
 CLOUD_IP=10.254.0.2
 PREFIX=24
 COMPUTE_HOSTS=3
-# The external network's subnet (operator.py). Nothing answers there (no data plane), and
-# traffic to it must never leave this machine: while the cloud runs, it is unreachable here.
+# The external network's subnet (operator.py). While the cloud runs it is routed into the
+# cloud's namespace, where a floating IP bound to a realized server's port is forwarded to its
+# fixed IP (the chain SPCLOUD-FIP, filled by realize) and everything else is dropped: traffic to
+# it never leaves this machine.
 FLOATING_RANGE=172.24.4.0/24
+# Where the servers' cloud-init looks for Nova's metadata API, forwarded to it in the cloud.
+METADATA_IP=169.254.169.254
 TIMEOUT=${SPARK_CLOUD_TIMEOUT:-900}
 SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
@@ -156,7 +169,10 @@ net_up() {
   ip -n "$NETNS" link set lo up
   ip -n "$NETNS" addr add "$CLOUD_IP/$PREFIX" dev eth0
   ip -n "$NETNS" link set eth0 up
-  ip route replace unreachable "$FLOATING_RANGE"
+  ip route replace "$FLOATING_RANGE" via "$CLOUD_IP"
+  # Realized servers' networks are bridges in the namespace: it routes between them and here,
+  # and has no default route, so nothing they send goes further than this machine.
+  ip netns exec "$NETNS" sysctl -q -w net.ipv4.ip_forward=1
   # The physical networks Neutron's agents map: the tenant VLAN physnet and the external one.
   # With the fake driver nothing is plugged into them.
   local net
@@ -235,13 +251,42 @@ stop_machine() {
     ip netns del "$NETNS" 2>/dev/null || true
   fi
   ip link del "$HOST_LINK" 2>/dev/null || true
-  ip route del unreachable "$FLOATING_RANGE" 2>/dev/null || true
+  ip route del "$FLOATING_RANGE" 2>/dev/null || true
 }
 
 collect_logs() { # <root>
   mkdir -p "$RUN/logs"
   cp -r "$1"/var/log/{keystone,glance,placement,nova,neutron,cinder,swift,rabbitmq,mysql} "$RUN/logs/" 2>/dev/null || true
   log "service logs copied to $RUN/logs"
+}
+
+# --- TLS and the data plane ------------------------------------------------------------------
+# A CA of this run signs the certificate of Swift's TLS listener (S3 clients); servers trust it
+# through the stack's trustedCaCertificates (SPARK_CA_CERT_FILE in the env file).
+make_tls() {
+  local tls=$RUN/tls swift_ids
+  rm -rf "$tls"
+  mkdir -p "$tls"
+  bash "$HERE/../e2e/test-ca.sh" "$tls" "object=IP:$CLOUD_IP" >/dev/null
+  chmod 0755 "$tls"
+  chmod 0644 "$tls/ca.pem"
+  mkdir -p "$RUN/root/etc/swift/tls"
+  install -m 0644 "$tls/object.pem" "$RUN/root/etc/swift/tls/server.pem"
+  install -m 0600 "$tls/object.key" "$RUN/root/etc/swift/tls/server.key"
+  swift_ids=$(awk -F: '$1 == "swift" { print $3 ":" $4 }' "$RUN/root/etc/passwd")
+  [ -n "$swift_ids" ] || die "no swift user in the cloud's root"
+  chown -R "$swift_ids" "$RUN/root/etc/swift/tls"
+  rm -f "$tls/object.key"
+}
+
+# What Neutron's metadata proxy and L3 agent would do for realized servers: 169.254.169.254:80
+# goes to nova-api-metadata, which finds the server by the caller's fixed IP; floating IPs are
+# forwarded to fixed IPs by the chain SPCLOUD-FIP (realize fills it).
+data_plane() {
+  "$0" exec iptables -t nat -N SPCLOUD-FIP
+  "$0" exec iptables -t nat -A PREROUTING -j SPCLOUD-FIP
+  "$0" exec iptables -t nat -A PREROUTING -d "$METADATA_IP/32" -p tcp --dport 80 \
+    -j DNAT --to-destination "$CLOUD_IP:8775"
 }
 
 # --- health --------------------------------------------------------------------------------
@@ -255,18 +300,23 @@ HEALTH=(
   "neutron 9696 /"
   "cinder 8776 /"
   "swift 8080 /healthcheck"
+  "swift-tls 8443 /healthcheck"
 )
 
 check_apis() { # prints one line per API; returns 1 when one does not answer
   local entry name port path code ok=0
   for entry in "${HEALTH[@]}"; do
     read -r name port path <<<"$entry"
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$CLOUD_IP:$port$path" || true)
+    if [ "$name" = swift-tls ]; then
+      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$RUN/tls/ca.pem" "https://$CLOUD_IP:$port$path" || true)
+    else
+      code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$CLOUD_IP:$port$path" || true)
+    fi
     if [ "${code:-000}" = 000 ] || [ "${code:0:1}" = 5 ]; then
-      printf '  %-14s http://%s:%s  down (%s)\n' "$name" "$CLOUD_IP" "$port" "${code:-000}"
+      printf '  %-14s %s:%s  down (%s)\n' "$name" "$CLOUD_IP" "$port" "${code:-000}"
       ok=1
     else
-      printf '  %-14s http://%s:%s  up\n' "$name" "$CLOUD_IP" "$port"
+      printf '  %-14s %s:%s  up\n' "$name" "$CLOUD_IP" "$port"
     fi
   done
   return "$ok"
@@ -291,12 +341,13 @@ wait_healthy() {
 }
 
 write_credentials() {
-  local ext project
+  local ext project mirror
   # Admin password, the deploying user's, and (in state/) the stacks' secrets: root only.
   umask 077
   rm -f "$RUN/clouds.yaml" "$RUN/env"
-  ext=$(sed -n 's/.*"external_network_id": "\([^"]*\)".*/\1/p' "$RUN/root/etc/spcloud/operator.json")
-  project=$(sed -n 's/.*"project_id": "\([^"]*\)".*/\1/p' "$RUN/root/etc/spcloud/operator.json")
+  ext=$(jq -r .external_network_id "$RUN/root/etc/spcloud/operator.json")
+  project=$(jq -r .project_id "$RUN/root/etc/spcloud/operator.json")
+  mirror=$(jq -r .mirror_url "$RUN/root/etc/spcloud/operator.json")
   cat >"$RUN/clouds.yaml" <<EOF
 # The local cloud (scripts/cloud/cloud.sh). spark: the non-admin user that deploys clusters;
 # spark-admin: the operator, for checks the deploying user may not make.
@@ -331,7 +382,15 @@ export OS_CLOUD=spark
 export SPARK_EXTERNAL_NETWORK=public
 export SPARK_EXTERNAL_NETWORK_ID=$ext
 export SPARK_IMAGE=debian-12
-export SPARK_S3_ENDPOINT=http://$CLOUD_IP:8080
+# SSH and the web UIs from this machine (the address it has on the cloud's link).
+export SPARK_ADMIN_CIDR=$HOST_IP/32
+# Swift's s3api over TLS (the AWS SDK's aws-chunked uploads need it), and the CA it is signed by.
+export SPARK_S3_ENDPOINT=https://$CLOUD_IP:8443
+export SPARK_CA_CERT_FILE=$RUN/tls/ca.pem
+# The operator's public mirror (cloud.sh mirror fills it; mirror.env names the tarball's SHA-512).
+export SPARK_MIRROR_URL=$mirror
+export SPARK_MAVEN_REPOSITORY_URL=$mirror/maven
+[ ! -f $RUN/mirror.env ] || . $RUN/mirror.env
 export SPARK_LOCAL_CLOUD_PROJECT_ID=$project
 # Terraform state of stacks deployed here lives and dies with this run of the cloud.
 export SPARK_STATE_DIR=$RUN/state
@@ -371,9 +430,11 @@ up() {
   rm -rf "$CACHE/run"
   mkdir -p "$CACHE/run/upper" "$CACHE/run/work" "$RUN/root"
   mount -t overlay "$NAME" -o "lowerdir=$configured/upper:$base/root,upperdir=$CACHE/run/upper,workdir=$CACHE/run/work" "$RUN/root"
+  make_tls
   log "booting"
   boot_machine "$RUN/root"
   wait_healthy
+  data_plane
   write_credentials
   trap - EXIT INT TERM
   log "up in $((SECONDS - started)) s; source $RUN/env (OS_CLOUD=spark, clouds.yaml: $RUN/clouds.yaml)"
@@ -391,11 +452,39 @@ unmount_run() {
 down() {
   need_root
   take_lock
+  bash "$HERE/hosts.sh" down
   stop_machine
   unmount_run
   # The run layer (databases, Swift objects of this run) goes too; logs of a failure stay.
-  rm -rf "$CACHE/run" "$RUN/env" "$RUN/clouds.yaml" "$RUN/state"
+  rm -rf "$CACHE/run" "$RUN/env" "$RUN/clouds.yaml" "$RUN/state" "$RUN/tls" "$RUN/mirror.env"
   log "down"
+}
+
+# Uploads a directory laid out like the Apache archive to the operator's public container, as
+# the operator, and records the Spark tarball's SHA-512 (its .sha512 file) for the env file.
+mirror() {
+  local dir=$1 url token file rel sums
+  [ -d "$dir" ] || die "mirror: no directory $dir"
+  [ -f "$RUN/env" ] || die "the cloud is not up (npm run cloud -- up)"
+  url=$(jq -r .mirror_url "$RUN/root/etc/spcloud/operator.json")
+  token=$("$0" exec openstack --os-cloud spark-admin token issue -f value -c id)
+  while IFS= read -r -d '' file; do
+    rel=${file#"$dir"/}
+    # Unchanged objects (same MD5 as Swift's ETag) are not sent again.
+    if [ "$(curl -s -I -o /dev/null -w '%header{etag}' "$url/$rel" | tr -d '"' || true)" = "$(md5sum "$file" | cut -d' ' -f1)" ]; then
+      continue
+    fi
+    curl --fail --silent --show-error -T "$file" -H "X-Auth-Token: $token" "$url/$rel" ||
+      die "mirror: uploading $rel failed"
+  done < <(find "$dir" -type f ! -name '*.part' -print0)
+  sums=$(find "$dir" -name '*.tgz.sha512' | head -n 1)
+  umask 077
+  if [ -n "$sums" ]; then
+    printf '# the tarball cloud.sh mirror uploaded (%s)\nexport SPARK_TARBALL_SHA512=%s\n' \
+      "${sums#"$dir"/}" "$(awk '{ print $1 }' "$sums")" >"$RUN/mirror.env"
+  fi
+  log "mirror: $url"
+  echo "$url"
 }
 
 status() {
@@ -417,9 +506,20 @@ case ${1:-} in
     echo "$RUN/env"
     ;;
   inventory) exec_in python3 - "${2:-spark}" <"$HERE/inventory.py" ;;
+  hypervisor) exec_in python3 - <"$HERE/hypervisor.py" ;;
+  mirror) mirror "${2:?usage: cloud.sh mirror <dir>}" ;;
+  realize)
+    need_root
+    cd "$HERE/../.."
+    exec node -r ts-node/register/transpile-only scripts/cloud/realize.ts
+    ;;
+  hosts)
+    shift
+    exec bash "$HERE/hosts.sh" "$@"
+    ;;
   exec)
     shift
     exec_in "$@"
     ;;
-  *) die "usage: cloud.sh up | down | status | env | inventory [project] | exec <command>..." ;;
+  *) die "usage: cloud.sh up | down | status | env | inventory [project] | exec <command>... | mirror <dir> | realize | hosts ... | hypervisor" ;;
 esac

@@ -349,13 +349,38 @@ use = egg:swift#dlo
 [filter:versioned_writes]
 use = egg:swift#versioned_writes
 EOF
+# The same proxy over TLS for S3 clients: Swift 2.30's s3api refuses the aws-chunked uploads
+# the AWS SDK (Hadoop's S3A) sends over plain HTTP. cloud.sh writes a certificate from a CA
+# of its own to $S/tls before each boot; the unit does not start without one.
+sed -e 's/^bind_port = 8080$/bind_port = 8443/' \
+  -e "s|^workers = 1\$|workers = 1\ncert_file = $S/tls/server.pem\nkey_file = $S/tls/server.key|" \
+  $S/proxy-server.conf >$S/proxy-server-tls.conf
+grep -q '^cert_file' $S/proxy-server-tls.conf || {
+  log "could not derive the TLS proxy's configuration"
+  exit 1
+}
+cat >/etc/systemd/system/spcloud-swift-tls.service <<EOF
+[Unit]
+Description=Swift proxy over TLS, for S3 clients
+After=network.target memcached.service
+ConditionPathExists=$S/tls/server.pem
+
+[Service]
+User=swift
+ExecStart=/usr/bin/swift-proxy-server $S/proxy-server-tls.conf
+Restart=on-failure
+RestartSec=2
+
+[Install]
+WantedBy=multi-user.target
+EOF
 chown -R swift:swift $S /var/cache/swift 2>/dev/null || true
 
 # --- start everything, then what an operator provides ---------------------------------------
 log "starting the services"
 units=(glance-api placement-api nova-api nova-api-metadata nova-conductor nova-scheduler
   neutron-api neutron-rpc-server cinder-api cinder-scheduler cinder-volume
-  swift-account swift-container swift-object swift-proxy)
+  swift-account swift-container swift-object swift-proxy spcloud-swift-tls)
 for i in $(seq 1 "$COMPUTE_HOSTS"); do units+=("spcloud-compute@compute-$i" "spcloud-l2-agent@compute-$i"); done
 systemctl daemon-reload
 systemctl enable "${units[@]}"

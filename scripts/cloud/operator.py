@@ -35,6 +35,8 @@ CATALOG = [
     ("object-store", "swift", f"http://{IP}:8080/v1/AUTH_%(project_id)s"),
 ]
 
+# The operator's public-read container serving Spark like the Apache archive (cloud.sh mirror).
+MIRROR_CONTAINER = "mirror"
 # The example stacks' flavors and a few small ones (name, vCPUs, RAM MiB, disk GiB).
 FLAVORS = [
     ("m1.small", 1, 2048, 20),
@@ -182,11 +184,23 @@ def resources():
     retry("cinder quotas", lambda: admin.set_volume_quotas(project.id, **VOLUME_QUOTAS))
     retry("neutron quotas", lambda: admin.set_network_quotas(project.id, **NETWORK_QUOTAS))
 
+    log("public-read container mirror of the operator, for Spark and the S3A jars (cloud.sh mirror)")
+    retry("swift", lambda: admin.object_store.create_container(name=MIRROR_CONTAINER, read_ACL=".r:*,.rlistings"))
+    admin_project = admin.identity.find_project("admin")
+
     wait_for_compute_hosts(admin)
 
     os.makedirs("/etc/spcloud", exist_ok=True)
     with open("/etc/spcloud/operator.json", "w") as f:
-        json.dump({"external_network_id": net.id, "project_id": project.id, "region": "RegionOne"}, f)
+        json.dump(
+            {
+                "external_network_id": net.id,
+                "project_id": project.id,
+                "region": "RegionOne",
+                "mirror_url": f"http://{IP}:8080/v1/AUTH_{admin_project.id}/{MIRROR_CONTAINER}",
+            },
+            f,
+        )
     log("done")
 
 

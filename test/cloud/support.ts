@@ -13,6 +13,8 @@ import { REPO_ROOT } from '../../scripts/tools-env';
 
 const CLOUD = path.join(REPO_ROOT, 'scripts', 'cloud', 'cloud.sh');
 const ENV_FILE = '/run/spcloud/env';
+/** What `cloud.sh mirror` recorded: the SHA-512 of the Spark tarball in the operator's mirror. */
+const MIRROR_ENV_FILE = '/run/spcloud/mirror.env';
 const APP = 'node -r ts-node/register/transpile-only test/cloud/app.ts';
 
 /** The OS_* and SPARK_* variables `cloud.sh up` wrote for the deploying user. */
@@ -23,9 +25,12 @@ export function cloudEnv(): Record<string, string> {
     );
   }
   const env: Record<string, string> = {};
-  for (const line of fs.readFileSync(ENV_FILE, 'utf8').split('\n')) {
-    const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (m) env[m[1]] = m[2];
+  for (const file of [ENV_FILE, MIRROR_ENV_FILE]) {
+    if (!fs.existsSync(file)) continue;
+    for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+      const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line);
+      if (m) env[m[1]] = m[2];
+    }
   }
   return env;
 }
@@ -327,6 +332,9 @@ export function s3(
   body?: string,
 ): { status: number; body: string } {
   const args = ['-s', '-o', '-', '-w', '\n%{http_code}', '--max-time', '30', '-X', method];
+  // The cloud's s3api listens over TLS with a certificate of the cloud's own CA.
+  if (endpoint.startsWith('https:') && process.env.SPARK_CA_CERT_FILE)
+    args.push('--cacert', process.env.SPARK_CA_CERT_FILE);
   args.push('--aws-sigv4', 'aws:amz:us-east-1:s3', '--user', `${credential.access}:${credential.secret}`);
   // Swift's s3api requires the payload hash header, which curl does not add by itself.
   args.push(

@@ -1,23 +1,20 @@
 /**
- * Helpers of the end-to-end test: the scripts under scripts/e2e that make hosts, the
- * object store and the Spark distribution, and small waits and HTTP reads bounded in time.
+ * Helpers of the end-to-end tests (test/e2e, and the boot test on the local cloud): the scripts
+ * under scripts/e2e (the Spark distribution, a private CA), and small waits and HTTP reads
+ * bounded in time.
  */
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
-import { SparkVersion } from '../../lib';
 import { REPO_ROOT } from '../../scripts/tools-env';
 
 const E2E_SCRIPTS = path.join(REPO_ROOT, 'scripts', 'e2e');
 
-/** Downloads, the mirror and the time-to-ready report; kept between runs. */
-export const E2E_CACHE = process.env.E2E_CACHE ?? path.join(REPO_ROOT, '.cache', 'e2e');
-/** The mirror the test's hosts download from, laid out like the Apache archive. */
-export const MIRROR_DIR = path.join(E2E_CACHE, 'mirror');
+export { E2E_CACHE, MIRROR_DIR, sparkDistribution } from '../../scripts/cloud/spark-mirror';
 
-/** Output and exit status of a command run inside a test host. */
-export interface HostRun {
+/** Output and exit status of a script. */
+interface ScriptRun {
   readonly status: number | null;
   readonly stdout: string;
   readonly stderr: string;
@@ -25,7 +22,7 @@ export interface HostRun {
 }
 
 /** Runs one of the scripts/e2e scripts, killed after `timeoutMs`. */
-function runScript(script: string, args: string[], timeoutMs: number): HostRun {
+function runScript(script: string, args: string[], timeoutMs: number): ScriptRun {
   const result = spawnSync('bash', [path.join(E2E_SCRIPTS, script), ...args], {
     encoding: 'utf8',
     timeout: timeoutMs,
@@ -46,43 +43,6 @@ export function e2eScript(script: string, args: string[], timeoutMs = 600_000): 
   return result.stdout;
 }
 
-/**
- * Spark `version` assembled by spark-dist.sh from PyPI and Maven Central into MIRROR_DIR
- * (cached there), with its S3A jars; returns the tarball and its SHA-512.
- */
-export function sparkDistribution(version: SparkVersion): { tarball: string; sha512: string } {
-  const jarArgs = version.s3aJars.map((j) => `${j.path}=${j.sha256}`);
-  const sha512 = e2eScript('spark-dist.sh', [version.version, MIRROR_DIR, ...jarArgs], 1_800_000)
-    .trim()
-    .split('\n')
-    .pop()!;
-  if (!/^[0-9a-f]{128}$/.test(sha512)) throw new Error(`spark-dist.sh printed no SHA-512 but ${sha512}`);
-  return { tarball: path.join(MIRROR_DIR, version.mirrorPath), sha512 };
-}
-
-/**
- * Runs a command inside a booted test host (see scripts/e2e/hosts.sh exec), under `timeout`
- * in the host, so that a command running too long is ended there and not only its nsenter.
- */
-export function inHost(host: string, command: string[], timeoutMs = 300_000): HostRun {
-  const bounded = ['timeout', '--kill-after=10', String(Math.ceil(timeoutMs / 1000)), ...command];
-  return runScript('hosts.sh', ['exec', host, ...bounded], timeoutMs + 20_000);
-}
-
-/** Like `inHost`, but throws (with the output) unless the command succeeds. */
-export function inHostOk(host: string, command: string[], timeoutMs = 300_000): string {
-  const run = inHost(host, command, timeoutMs);
-  if (run.status !== 0) {
-    throw new Error(`${host}: ${command.join(' ')} exited ${run.status}:\n${run.stdout}\n${run.stderr}`.slice(-8000));
-  }
-  return run.stdout;
-}
-
-/** The directory holding the root of a test host, as seen from this machine. */
-export function hostRoot(host: string): string {
-  return e2eScript('hosts.sh', ['root', host], 30_000).trim();
-}
-
 /** What a GET answered: status, headers, body, and over HTTPS the server's certificate. */
 export interface HttpAnswer {
   readonly status: number;
@@ -93,7 +53,7 @@ export interface HttpAnswer {
 }
 
 /**
- * GET a URL on a test host within 5 s, following no redirect. HTTPS verifies the server's
+ * GET a URL within 5 s, following no redirect. HTTPS verifies the server's
  * certificate (names included) against `ca`, a PEM CA, and nothing else.
  */
 export function httpGet(url: string, ca?: string): Promise<HttpAnswer> {
@@ -118,7 +78,7 @@ export function httpGet(url: string, ca?: string): Promise<HttpAnswer> {
   });
 }
 
-/** GET a URL on a test host and parse JSON; rejects on anything but 200 within 5 s. */
+/** GET a URL and parse JSON; rejects on anything but 200 within 5 s. */
 export async function getJson<T>(url: string, ca?: string): Promise<T> {
   const answer = await httpGet(url, ca);
   if (answer.status !== 200) throw new Error(`GET ${url}: HTTP ${answer.status}`);
@@ -148,20 +108,4 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
-}
-
-/**
- * A static HTTP server for the mirror directory in the test host `netns`, which hosts.sh down
- * ends with the namespace. Resolves once `probe` (a path under the mirror) answers 200.
- */
-export async function startMirror(netns: string, dir: string, address: string, port: number, probe: string) {
-  const args = ['netns', 'exec', netns, 'python3', '-m', 'http.server', '--bind', address, '--directory', dir];
-  const server = spawn('ip', [...args, String(port)], { stdio: 'ignore', detached: true });
-  let exited: string | undefined;
-  server.on('exit', (code) => (exited = `the mirror exited with ${code}`));
-  server.unref();
-  await waitFor(`the mirror at ${address}:${port}`, 30_000, async () => {
-    if (exited) throw new Error(exited);
-    return (await httpGet(`http://${address}:${port}/${probe}`)).status === 200 ? true : undefined;
-  });
 }

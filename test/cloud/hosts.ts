@@ -1,0 +1,67 @@
+/**
+ * The realized servers of the local cloud (scripts/cloud/realize.ts, hosts.sh): commands run
+ * inside a server's host, its root seen from here, and what realize recorded about it.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { HostSpec } from '../../scripts/cloud/realize';
+import { REPO_ROOT } from '../../scripts/tools-env';
+
+const HOSTS_SH = path.join(REPO_ROOT, 'scripts', 'cloud', 'hosts.sh');
+
+/** Output and exit status of a command run inside a host. */
+export interface HostRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function hostsSh(args: string[], timeoutMs: number): HostRun {
+  const r = spawnSync('bash', [HOSTS_SH, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: `${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+}
+
+/**
+ * Runs a command inside a host under `timeout` there, so that a command running too long is
+ * ended in the host and not only its nsenter.
+ */
+export function inHost(host: string, command: string[], timeoutMs = 300_000): HostRun {
+  const bounded = ['timeout', '--kill-after=10', String(Math.ceil(timeoutMs / 1000)), ...command];
+  return hostsSh(['exec', host, ...bounded], timeoutMs + 20_000);
+}
+
+/** Like `inHost`, but throws (with the output) unless the command succeeds. */
+export function inHostOk(host: string, command: string[], timeoutMs = 300_000): string {
+  const run = inHost(host, command, timeoutMs);
+  if (run.status !== 0) {
+    throw new Error(`${host}: ${command.join(' ')} exited ${run.status}:\n${run.stdout}\n${run.stderr}`.slice(-8000));
+  }
+  return run.stdout;
+}
+
+/** The host's root directory, as seen from this machine. */
+export function hostRoot(host: string): string {
+  const r = hostsSh(['root', host], 30_000);
+  if (r.status !== 0) throw new Error(`hosts.sh root ${host}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** The hosts that exist, with what realize made each of. */
+export function hostSpecs(): HostSpec[] {
+  const r = hostsSh(['list'], 30_000);
+  if (r.status !== 0) throw new Error(`hosts.sh list: ${r.stderr}`);
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((name) => JSON.parse(fs.readFileSync(path.join(hostRoot(name), '..', 'spec.json'), 'utf8')) as HostSpec);
+}
+
+/** When the host's systemd-nspawn was started (seconds since the epoch), and its pid. */
+export function hostBoot(host: string): { bootedAt: number; pid: number } {
+  const dir = path.dirname(hostRoot(host));
+  return {
+    bootedAt: Number(fs.readFileSync(path.join(dir, 'booted-at'), 'utf8')),
+    pid: Number(fs.readFileSync(path.join(dir, 'nspawn.pid'), 'utf8')),
+  };
+}
