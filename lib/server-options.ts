@@ -74,7 +74,7 @@ export function validateMetadata(
     if (key.startsWith('spark:')) {
       throw invalid(
         where,
-        "metadata keys starting with spark: are the library's own (it sets spark:cluster, spark:role, spark:pool, spark:settings)",
+        "metadata keys starting with spark: are the library's own (it sets spark:cluster, spark:role, spark:pool, spark:settings, spark:local-volume)",
         key,
         'Use a key without the spark: prefix, e.g. team.',
       );

@@ -25,6 +25,12 @@ import { Placement, UserDataChangePolicy, validateMetadata } from './server-opti
 /** The largest pool the library accepts; split bigger clusters into several pools. */
 export const MAX_WORKERS_PER_POOL = 1000;
 
+/**
+ * The worker metadata key holding the ID of the worker's local volume: the bootstrap reads it
+ * at boot (from cloud-init's instance data) to find the volume's disk by its serial.
+ */
+const LOCAL_VOLUME_METADATA_KEY = 'spark:local-volume';
+
 /** Nova's default `server_group_members` quota: how many servers one server group may hold. */
 export const DEFAULT_SERVER_GROUP_MEMBERS = 10;
 
@@ -66,7 +72,8 @@ export interface SparkWorkerPoolOptions {
   readonly serverGroupMaxMembers?: number;
   /**
    * A Cinder volume of this size (GiB) per worker, formatted and mounted as Spark's local
-   * (shuffle and spill) directory.
+   * (shuffle and spill) directory. Each worker's metadata names its volume
+   * (`spark:local-volume`): the bootstrap finds the disk by that ID's serial.
    * @default - no volume: local dirs on the root disk
    */
   readonly localVolumeGiB?: number;
@@ -182,8 +189,9 @@ export class SparkWorkerPool extends Construct {
         "Use your cloud's server_group_members quota (`openstack quota show`), or leave it unset for 10.",
       );
     }
-    // Workers also carry spark:cluster, spark:role, spark:pool and spark:settings.
-    validateMetadata(where, props.metadata, 4);
+    // Workers also carry spark:cluster, spark:role, spark:pool and spark:settings, and
+    // spark:local-volume with a volume.
+    validateMetadata(where, props.metadata, props.localVolumeGiB === undefined ? 4 : 5);
     this.count = props.count;
     this.flavor = props.flavor;
     this.localVolumeGiB = props.localVolumeGiB;
@@ -209,6 +217,19 @@ export class SparkWorkerPool extends Construct {
     const schedulerHints = placement.policy
       ? this.serverGroups(cluster.clusterName, placement.policy, groupSize, byPort)
       : undefined;
+    const volumes =
+      props.localVolumeGiB === undefined
+        ? undefined
+        : new BlockstorageVolumeV3(this, 'Volumes', {
+            forEach: keys,
+            name: `${serverName(keys.key)}-local`,
+            size: props.localVolumeGiB,
+            volumeType: props.volumeType,
+            lifecycle: props.protectVolumes ? { preventDestroy: true } : undefined,
+          });
+    /** The ID of the volume of the worker with this key. */
+    const volumeIdOf = (of: BlockstorageVolumeV3, key: string) =>
+      Token.asString(propertyAccess(Token.asAny(of.fqn), [key, 'id']));
     const servers = new ComputeInstanceV2(this, 'Servers', {
       forEach: byPort,
       name: serverName(byPort.key),
@@ -226,23 +247,19 @@ export class SparkWorkerPool extends Construct {
         'spark:role': 'worker',
         'spark:pool': this.poolId,
         [SETTINGS_METADATA_KEY]: cluster.settingsFor(this),
+        // The bootstrap finds the volume's disk by this ID; user data is the same for every
+        // worker of the pool, so the ID travels in the worker's own metadata.
+        ...(volumes ? { [LOCAL_VOLUME_METADATA_KEY]: volumeIdOf(volumes, byPort.key) } : {}),
       },
       lifecycle: cluster.userDataPolicy.lifecycle,
     });
 
-    if (props.localVolumeGiB !== undefined) {
-      const volumes = new BlockstorageVolumeV3(this, 'Volumes', {
-        forEach: keys,
-        name: `${serverName(keys.key)}-local`,
-        size: props.localVolumeGiB,
-        volumeType: props.volumeType,
-        lifecycle: props.protectVolumes ? { preventDestroy: true } : undefined,
-      });
+    if (volumes) {
       const byServer = TerraformIterator.fromResources(servers);
       new ComputeVolumeAttachV2(this, 'VolumeAttachments', {
         forEach: byServer,
         instanceId: byServer.getString('id'),
-        volumeId: Token.asString(propertyAccess(Token.asAny(volumes.fqn), [byServer.key, 'id'])),
+        volumeId: volumeIdOf(volumes, byServer.key),
       });
     }
   }

@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite runs for real: shellcheck (lints every shell
 # script and user-data fragment), cloud-init (checks rendered user data against its own
 # schema, and runs it in the end-to-end test), systemd-analyze (scores the units' sandboxing
-# offline), debootstrap (builds the local OpenStack's root, scripts/cloud/cloud.sh), and for
+# offline), fdisk (sfdisk: a partition table on the local-volume test's loop disks),
+# debootstrap (builds the local OpenStack's root, scripts/cloud/cloud.sh), and for
 # the end-to-end test and the local cloud: systemd-nspawn (boots each test host and the cloud), OpenStack
 # Swift with s3api and memcached (the object store), a JRE for Spark, curl and iproute2. Idempotent; needs
 # root (or sudo) only when one is missing.
@@ -13,6 +14,7 @@ declare -A wanted=(
   [shellcheck]=shellcheck
   [cloud-init]=cloud-init
   [systemd-analyze]=systemd
+  [sfdisk]=fdisk
   [systemd-nspawn]=systemd-container
   [debootstrap]=debootstrap
   [swift-proxy-server]=swift-proxy

@@ -296,6 +296,21 @@ describe('collisions and capacity on the cloud side', () => {
     full.addWorkerPool('general', { count: 1, flavor: XLARGE, metadata: items(124) });
     const servers = Object.values(resourcesOf(Testing.synth(stack), 'openstack_compute_instance_v2'));
     expect(servers.map((srv) => Object.keys(srv.metadata as object).length)).toEqual([128, 128]);
+    // A pool with volumes also carries spark:local-volume: one item fewer for the user.
+    expect(refusal(() => cluster({}, { localVolumeGiB: 10, metadata: items(124) })).message).toMatch(
+      /metadata has 124 items; with the library's 5 that is over Nova's default limit of 128, got 124\. Keep at most 123 items/,
+    );
+    const withVolumes = newStack();
+    new SparkCluster(withVolumes, 'analytics', clusterProps()).addWorkerPool('general', {
+      count: 1,
+      flavor: XLARGE,
+      localVolumeGiB: 10,
+      metadata: items(123),
+    });
+    const worker = Object.values(resourcesOf(Testing.synth(withVolumes), 'openstack_compute_instance_v2')).find(
+      (srv) => (srv.metadata as Record<string, string>)['spark:role'] === 'worker',
+    )!;
+    expect(Object.keys(worker.metadata as object)).toHaveLength(128);
     expect(refusal(() => cluster({ metadata: { team: 'x'.repeat(256) } })).message).toMatch(
       /metadata value of team must be one line of at most 255 characters/,
     );

@@ -1,3 +1,4 @@
+import { TerraformResource } from 'cdktf';
 import { Flavor, Image, KeyPair, Peer, SparkCluster, SparkVersion, UserDataChangePolicy } from '../lib';
 import { ALL_CLEAR, Finding, renderMarkdown, renderText } from '../scripts/plan-review';
 import { planChange } from './support/change';
@@ -14,6 +15,8 @@ type Options = {
   protectVolumes?: boolean;
   poolImage?: Image;
   poolFlavor?: Flavor;
+  /** The pool's local volumes (100 GiB each). */
+  volumes?: boolean;
 };
 
 function cluster({
@@ -23,10 +26,17 @@ function cluster({
   protectVolumes = false,
   poolImage,
   poolFlavor = XLARGE,
+  volumes = true,
 }: Options = {}) {
   const stack = newStack();
   const c = new SparkCluster(stack, 'analytics', clusterProps({ access: { webUiFrom: ['203.0.113.0/24'] }, ...props }));
-  c.addWorkerPool('general', { count, flavor: poolFlavor, localVolumeGiB: 100, protectVolumes, image: poolImage });
+  c.addWorkerPool('general', {
+    count,
+    flavor: poolFlavor,
+    localVolumeGiB: volumes ? 100 : undefined,
+    protectVolumes: volumes ? protectVolumes : undefined,
+    image: poolImage,
+  });
   if (extraPool) c.addWorkerPool('highmem', { count: 2, flavor: LARGE });
   return { stack, cluster: c };
 }
@@ -85,6 +95,57 @@ describe('change safety (real plans against a state made without a cloud)', () =
     expect(() =>
       planChange(cluster({ count: 5, protectVolumes: true }).stack, cluster({ count: 3, protectVolumes: true }).stack),
     ).toThrow(/Resource instance cannot be destroyed[\s\S]*Volumes/);
+  });
+
+  it('a pool deployed before workers carried their volume ID gets spark:local-volume in place, and nothing is replaced', () => {
+    // The state an earlier version left: the same pool, its servers without the key.
+    const before = cluster();
+    const servers = before.stack.node
+      .findAll()
+      .find((c) => c.node.path.endsWith('Workers/general/Servers')) as TerraformResource;
+    servers.addOverride('metadata.spark:local-volume', undefined);
+    const { byAction, review, plan } = planChange(before.stack, cluster().stack);
+    expect(byAction).toEqual({ update: WORKERS });
+    const volumeIds = new Map(
+      (plan.resource_changes ?? [])
+        .filter((rc) => rc.type === 'openstack_blockstorage_volume_v3')
+        .map((rc) => [rc.index, rc.change.before?.id]),
+    );
+    for (const rc of (plan.resource_changes ?? []).filter((r) => r.type === 'openstack_compute_instance_v2')) {
+      if (rc.change.actions.includes('no-op')) continue; // the master
+      const { metadata: beforeMetadata, ...beforeRest } = rc.change.before as Record<string, unknown>;
+      const { metadata: afterMetadata, ...afterRest } = rc.change.after as Record<string, unknown>;
+      // Only the metadata changes, and only by the worker's own volume ID.
+      expect(afterRest).toEqual(beforeRest);
+      expect(afterMetadata).toEqual({ ...(beforeMetadata as object), 'spark:local-volume': volumeIds.get(rc.index) });
+    }
+    expect(review.findings).toEqual([]);
+    expect(renderMarkdown(review)).toContain('**0 to add, 3 to change, 0 to replace, 0 to destroy**');
+  });
+
+  it('giving an existing pool local volumes creates and attaches them, and changes the servers in place', () => {
+    const { byAction, review } = planChange(cluster({ volumes: false }).stack, cluster().stack);
+    expect(byAction).toEqual({
+      create: [
+        ...['general-1', 'general-2', 'general-3'].map((k) => worker('openstack_blockstorage_volume_v3', 'Volumes', k)),
+        ...['general-1', 'general-2', 'general-3'].map((k) =>
+          worker('openstack_compute_volume_attach_v2', 'VolumeAttachments', k),
+        ),
+      ],
+      update: WORKERS,
+    });
+    // The running workers booted without a volume: they do not mount it until replaced.
+    expect(summarize(review.findings)).toEqual([
+      [
+        'drift',
+        GENERAL,
+        drift(
+          3,
+          'their rendered configuration changes (mirror, Java package, trusted CAs, Spark options or the ' +
+            'bootstrap itself): they keep the old one',
+        ),
+      ],
+    ]);
   });
 
   it('adding a smaller pool only creates resources, and says the running servers keep the larger executor defaults', () => {

@@ -83,6 +83,25 @@ describe('SparkWorkerPool', () => {
     expect(synthesized).toContain('LOCAL_VOLUME_GIB=200');
   });
 
+  it("tells each worker its own volume's ID in metadata, and keeps one user data for the pool", () => {
+    const stack = newStack();
+    const cluster = new SparkCluster(stack, 'analytics', clusterProps());
+    cluster.addWorkerPool('general', { count: 3, flavor: XLARGE, localVolumeGiB: 200 });
+    cluster.addWorkerPool('plain', { count: 2, flavor: XLARGE });
+    const servers = resourcesOf(Testing.synth(stack), 'openstack_compute_instance_v2');
+    const pool = (id: string) => Object.entries(servers).find(([name]) => name.includes(`Workers_${id}_`))![1];
+    const general = pool('general');
+    // The volume with the server's own key: the bootstrap finds the disk by its serial.
+    expect((general.metadata as Record<string, string>)['spark:local-volume']).toMatch(
+      /^\$\{openstack_blockstorage_volume_v3\.analytics_Workers_general_Volumes_\w+\[each\.key\]\.id\}$/,
+    );
+    expect(general.for_each).toMatch(/^\$\{openstack_networking_port_v2\.analytics_Workers_general_Ports_\w+\}$/);
+    expect(general.user_data).not.toMatch(/blockstorage_volume|each\.key/);
+    expect(Object.keys(pool('plain').metadata as object)).not.toContain('spark:local-volume');
+    const master = Object.entries(servers).find(([name]) => name.includes('Master'))![1];
+    expect(Object.keys(master.metadata as object)).not.toContain('spark:local-volume');
+  });
+
   it('uses soft anti-affinity by default, and no server group when asked', () => {
     const stack = newStack();
     const cluster = new SparkCluster(stack, 'analytics', clusterProps());

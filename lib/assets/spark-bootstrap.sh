@@ -102,33 +102,121 @@ install_spark() {
   rm -f "$tarball"
 }
 
-# Formats (once) and mounts the attached volume for Spark's local and shuffle directories.
-# The volume is found by its size and by having no filesystem yet; after formatting it is
-# found by its label, so re-runs and reboots mount the same disk.
+# Spark's local dirs go on the worker's Cinder volume. Its metadata names the volume
+# (spark:local-volume, in cloud-init's instance data); KVM gives the disk the ID's first 20
+# characters as serial, which udev puts in its /dev/disk/by-id names. Servers without the key
+# (older versions, clouds whose metadata lacks it) take the one blank disk of the volume's
+# size. Only a disk holding nothing is formatted. Tests move the places looked at.
+instance_data=${SPARK_BOOTSTRAP_INSTANCE_DATA:-/run/cloud-init/instance-data.json}
+disk_by_id=${SPARK_BOOTSTRAP_DISK_BY_ID:-/dev/disk/by-id}
+volume_wait=${SPARK_BOOTSTRAP_VOLUME_WAIT:-300} # udev may be slow to name a new disk
+volume_label=spark-local
+volume_device=""
+
+local_volume_id() {
+  python3 -c 'import json, sys
+try: v = json.load(open(sys.argv[1]))["ds"]["meta_data"]["meta"]["spark:local-volume"]
+except Exception: v = ""
+print(v if isinstance(v, str) else "")' "$instance_data" 2>/dev/null || true
+}
+
+# "ours" (the spark-local filesystem), "blank" (nothing on it) or why it must not be touched.
+disk_state() {
+  local rc=0 probe
+  [ -b "$1" ] || { echo "is not a block device"; return; }
+  # blkid finds "nothing" on a disk it cannot open, too.
+  dd if="$1" of=/dev/null bs=4k count=1 status=none 2>/dev/null || { echo "cannot be read"; return; }
+  probe=$(blkid -p -o export "$1" 2>/dev/null) || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    if grep -qx TYPE=ext4 <<<"$probe" && grep -qx "LABEL=$volume_label" <<<"$probe"; then
+      echo ours
+    else
+      echo "holds $(grep -E '^(PT)?TYPE=|^LABEL=' <<<"$probe" | paste -sd ' ')"
+    fi
+  elif [ "$rc" -ne 2 ]; then
+    echo "gives an unclear probe (blkid exit $rc)"
+  elif [ "$(lsblk -n -r -o NAME "$1" 2>/dev/null | wc -l)" -ne 1 ]; then
+    echo "has partitions or holders (or lsblk does not list it)"
+  elif [ -n "$(lsblk -n -r -o MOUNTPOINT "$1" 2>/dev/null | tr -d '[:space:]')" ] ||
+    [ "$(lsblk -d -n -r -o MAJ:MIN "$1" 2>/dev/null)" = "$(mountpoint -d / 2>/dev/null)" ]; then
+    echo "is mounted"
+  else
+    echo blank
+  fi
+}
+
+# Sets volume_device to the volume's disk, once it is there, formatted.
+find_local_volume() {
+  local id serial deadline=$((SECONDS + volume_wait)) dev how state
+  local -a found disks ours blank
+  id=$(local_volume_id)
+  serial=${id:0:20}
+  if [ -n "$id" ]; then
+    [[ $id =~ ^[A-Za-z0-9-]{20,}$ ]] || fail "spark:local-volume in $instance_data is not a volume ID: $id"
+    how="volume $id, found by its serial"
+    log "local volume: looking for volume $id by its serial $serial in $disk_by_id"
+  else
+    how="found by size: no volume ID in the metadata"
+    log "local volume: no spark:local-volume in $instance_data; looking for the one blank ${LOCAL_VOLUME_GIB} GiB disk"
+  fi
+  while :; do
+    found=()
+    if [ -n "$id" ]; then
+      for dev in "$disk_by_id"/*"$serial"*; do
+        [[ $dev != *-part[0-9]* ]] || continue
+        dev=$(readlink -f "$dev") || continue
+        [ -b "$dev" ] || continue
+        [[ " ${found[*]} " == *" $dev "* ]] || found+=("$dev")
+      done
+    else
+      if [ -n "${SPARK_BOOTSTRAP_DISKS:-}" ]; then
+        read -r -a disks <<<"$SPARK_BOOTSTRAP_DISKS"
+      else
+        mapfile -t disks < <(lsblk -d -n -p -r -o NAME,TYPE | awk '$2 == "disk" { print $1 }')
+      fi
+      ours=() blank=()
+      for dev in "${disks[@]}"; do
+        state=$(disk_state "$dev")
+        if [ "$state" = ours ]; then
+          ours+=("$dev")
+        elif [ "$state" = blank ] && [ "$(lsblk -b -d -n -o SIZE "$dev")" = $((LOCAL_VOLUME_GIB << 30)) ]; then
+          blank+=("$dev")
+        fi
+      done
+      # A disk labelled spark-local is the volume (a reboot); else a blank one of its size.
+      if [ "${#ours[@]}" -gt 0 ]; then found=("${ours[@]}"); else found=("${blank[@]}"); fi
+    fi
+    if [ "${#found[@]}" -gt 1 ]; then
+      fail "${id:+volume $id matches }several disks (${found[*]})${id:- could be the local volume}; refusing to guess"
+    fi
+    [ "${#found[@]}" -eq 0 ] || break
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      [ -z "$id" ] || fail "volume $id is not attached: no link in $disk_by_id names its serial $serial after ${volume_wait} s"
+      fail "no blank ${LOCAL_VOLUME_GIB} GiB disk appeared within ${volume_wait} s"
+    fi
+    sleep 1
+  done
+  volume_device=${found[0]}
+  state=$(disk_state "$volume_device")
+  case $state in
+  ours) log "local volume: $volume_device ($how) is already formatted" ;;
+  blank)
+    log "local volume: formatting $volume_device ($how) for Spark local dirs"
+    mkfs.ext4 -q -L "$volume_label" -m 0 "$volume_device"
+    ;;
+  *) fail "local volume: $volume_device ($how) $state; refusing to format it" ;;
+  esac
+}
+
 mount_local_volume() {
   [ "$LOCAL_VOLUME_GIB" -gt 0 ] || return 0
-  local mountpoint=$ROOT/var/lib/spark/local label=spark-local device=""
-  local want_bytes=$((LOCAL_VOLUME_GIB * 1024 * 1024 * 1024)) waited=0
-  while [ -z "$device" ]; do
-    device=$(blkid -L "$label" 2>/dev/null || true)
-    if [ -z "$device" ]; then
-      device=$(lsblk --bytes --nodeps --noheadings --paths --output NAME,SIZE,TYPE,FSTYPE |
-        awk -v size="$want_bytes" '$2 == size && $3 == "disk" && $4 == "" { print $1; exit }')
-      if [ -n "$device" ]; then
-        log "formatting $device (${LOCAL_VOLUME_GIB} GiB) for Spark local dirs"
-        mkfs.ext4 -q -L "$label" -m 0 "$device"
-      fi
-    fi
-    if [ -z "$device" ]; then
-      [ "$waited" -lt 300 ] || fail "no ${LOCAL_VOLUME_GIB} GiB volume appeared within 300 s"
-      sleep 5
-      waited=$((waited + 5))
-    fi
-  done
+  local mountpoint=$ROOT/var/lib/spark/local
+  find_local_volume
   mkdir -p "$mountpoint"
-  grep -q "LABEL=$label" /etc/fstab ||
-    echo "LABEL=$label $mountpoint ext4 defaults,noatime,nofail,x-systemd.device-timeout=60 0 2" >>/etc/fstab
-  mountpoint -q "$mountpoint" || mount "$mountpoint"
+  grep -q "LABEL=$volume_label" /etc/fstab ||
+    echo "LABEL=$volume_label $mountpoint ext4 defaults,noatime,nofail,x-systemd.device-timeout=60 0 2" >>/etc/fstab
+  # The disk found above, not the label: another disk could carry it too.
+  mountpoint -q "$mountpoint" || mount -t ext4 -o defaults,noatime "$volume_device" "$mountpoint"
   chown spark:spark "$mountpoint"
 }
 
@@ -180,4 +268,5 @@ main() {
   log "done in $(($(date +%s) - started)) s: $SERVICES"
 }
 
-main "$@"
+# Tests source the script to run one function; cloud-init runs it.
+[ "${BASH_SOURCE[0]}" != "$0" ] || main "$@"
