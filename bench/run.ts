@@ -287,7 +287,7 @@ function main(): void {
   log('| ---: | ---: | ---: |');
   sizes.forEach((row) => log(row));
   log();
-  log('## Bootstrap time-to-ready');
+  log('## Deploy to ready');
   log();
   timeToReadyReport().forEach((line) => log(line));
 
@@ -303,42 +303,64 @@ function main(): void {
   console.log('\nwrote BENCHMARKS.md');
 }
 
-/** A minimal view of what test/e2e/cluster.e2e.ts writes to .cache/e2e/time-to-ready.json. */
-interface TimeToReady {
+/** A minimal view of what test/cloud/boot.cloud.ts writes to .cache/e2e/deploy-to-ready.json. */
+interface DeployToReady {
   cores?: number;
-  totalSeconds: number;
-  bootToUserDataSeconds: number;
+  deploySeconds: number;
+  realizeSeconds: number;
+  bootToRegisteredSeconds: number;
+  deployToReadySeconds: number;
+  scaleUpSeconds?: number;
   hosts: {
-    host: string;
-    userDataStartedAfter: number;
+    server: string;
+    bootToUserDataSeconds: number;
     bootstrapPhases: Record<string, number>;
-    bootstrapFinishedAfter: number;
+    bootstrapFinishedAfterBootSeconds: number;
   }[];
 }
 
-/** The last end-to-end run's time-to-ready, as Markdown (the e2e measures it; this reports it). */
-export function timeToReadyReport(file = path.join(REPO_ROOT, '.cache', 'e2e', 'time-to-ready.json')): string[] {
+/** The last boot test's deploy-to-ready, as Markdown (the test measures it; this reports it). */
+export function timeToReadyReport(file = path.join(REPO_ROOT, '.cache', 'e2e', 'deploy-to-ready.json')): string[] {
   if (!fs.existsSync(file)) {
-    return ['No measurement: run `npm run e2e` (or `npm test`) first; it writes `.cache/e2e/time-to-ready.json`.'];
+    return [
+      'No measurement: run `npm run test:cloud` (or `npm test`) first; it writes `.cache/e2e/deploy-to-ready.json`.',
+    ];
   }
-  const t = JSON.parse(fs.readFileSync(file, 'utf8')) as TimeToReady;
+  const t = JSON.parse(fs.readFileSync(file, 'utf8')) as DeployToReady;
   const phases = ['download', 'unpack', 'jars', 'java', 'volume', 'start', 'total'];
+  const initial = t.hosts.filter((h) => !/-4$/.test(h.server));
   return [
-    `From cloud-init starting on the first host (its init stage, which reads the user data) to every ` +
-      `worker registered: **${t.totalSeconds} s** (boot to cloud-init: ${t.bootToUserDataSeconds} s more). Measured by the end-to-end test on this ` +
-      `machine: four hosts booting at once on ${t.cores ?? "this machine's"} cores, Spark from a mirror on the same bridge.`,
+    `From \`cdktf deploy\` starting to every worker registered, on the local cloud (test/cloud/boot.cloud.ts: ` +
+      `the example with a master and 3 workers, each with a 10 GiB volume, HTTPS UIs, ` +
+      `${t.cores ?? "this machine's"} cores): **${t.deployToReadySeconds} s**.`,
     '',
-    `| Host | cloud-init started (s) | bootstrap started (s) | ${phases.join(' (s) | ')} (s) | bootstrap done (s) |`,
-    `| --- | ---: | ---: | ${phases.map(() => '---:').join(' | ')} | ---: |`,
-    ...t.hosts.map(
+    '| Phase | Seconds |',
+    '| --- | ---: |',
+    `| \`cdktf deploy\` (synth, \`tofu init\`, apply through the OpenStack APIs) | ${t.deploySeconds} |`,
+    `| realize (hosts made and started: the hypervisor's part) | ${t.realizeSeconds} |`,
+    `| boot, cloud-init from Nova's metadata, bootstrap, Spark up, workers registered | ${t.bootToRegisteredSeconds} |`,
+    ...(t.scaleUpSeconds
+      ? [`| scale-up 3 → 4: apply, realize, the new worker registered | ${t.scaleUpSeconds} |`]
+      : []),
+    '',
+    `| Server | boot → user data (s) | ${phases.join(' (s) | ')} (s) | bootstrap done after boot (s) |`,
+    `| --- | ---: | ${phases.map(() => '---:').join(' | ')} | ---: |`,
+    ...[...initial, ...t.hosts.filter((h) => !initial.includes(h))].map(
       (h) =>
-        `| ${h.host} | ${h.userDataStartedAfter} | ${Math.round((h.bootstrapFinishedAfter - (h.bootstrapPhases.total ?? 0)) * 10) / 10} | ${phases.map((p) => h.bootstrapPhases[p] ?? '').join(' | ')} | ${h.bootstrapFinishedAfter} |`,
+        `| ${h.server} | ${h.bootToUserDataSeconds} | ${phases.map((p) => h.bootstrapPhases[p] ?? '').join(' | ')} | ${h.bootstrapFinishedAfterBootSeconds} |`,
     ),
     '',
-    'Before the bootstrap starts, cloud-init runs its earlier modules (trusting the CA rebuilds',
-    "Java's keystore; SSH host keys). Bootstrap phases overlap: the S3A jars (jars) and Java",
-    "(java) run alongside download and unpack; a worker's start waits for the master's port.",
-    'What remains after "bootstrap done" is the JVMs starting and the workers registering.',
+    'Bootstrap phases overlap: the S3A jars (jars) and Java (java) run alongside download and',
+    "unpack (Spark comes from the cloud's Swift mirror); a worker's start waits for the master's",
+    'port. What remains after "bootstrap done" is the JVMs starting and the workers registering.',
+    '',
+    "For scale, Flintrock's published figure is a 100-node cluster launched in about three minutes",
+    "on EC2. These figures are not that: Nova's fake driver creates a server in about a second and",
+    'boots nothing, the hosts are containers sharing this machine (no kernel or firmware boot, and',
+    'four JVM sets on two cores), and the mirror is on the same machine. What they do measure is',
+    "the library's own share: the apply's critical path (network → subnet → port → server) and",
+    'the bootstrap; a real server adds its firmware and kernel boot, not measured here. The 100-worker apply alone',
+    'takes about two minutes on this cloud (below); 100 realized hosts do not fit on two cores.',
   ];
 }
 
