@@ -1,4 +1,5 @@
 export * from './bootstrap';
+export * from './capability';
 export * from './cloud-config';
 export * from './cluster';
 export * from './executor-sizing';
