@@ -173,6 +173,11 @@ function addContributed(config: CloudConfig, added: Required<SparkNodeContributi
     config.addFile({ path: `/etc/systemd/system/${service.name}.service`, content: service.content });
   }
   for (const file of added.files) config.addFile(file);
+  for (const name of added.packages) {
+    if (!/^[a-z0-9][a-z0-9+.-]*$/.test(name)) {
+      throw invalid('SparkBootstrap', 'package names are lower-case Debian names', name, 'Use a name such as curl.');
+    }
+  }
 }
 
 /**
@@ -326,6 +331,7 @@ export class SparkBootstrap {
           SERVICES: [...services, ...added.services.map((s) => s.name)].join(' '),
           WEB_UI_TLS: String(Boolean(tls)),
           ...(tls ? { WEB_UI_KEYSTORE_PASSWORD: KEYSTORE_PASSWORD } : {}),
+          ...(added.packages.length > 0 ? { PACKAGES: added.packages.join(' ') } : {}),
         }) + '\n',
     });
     if (tls) {

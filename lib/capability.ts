@@ -5,7 +5,7 @@ import { Port } from './security';
 export type SparkNodeRole = 'master' | 'worker';
 
 /** The cluster's access lists (`SparkAccessOptions`) a capability can open ports to. */
-export type SparkAccessList = 'sshFrom' | 'webUiFrom' | 'submitFrom';
+export type SparkAccessList = 'sshFrom' | 'webUiFrom' | 'submitFrom' | 'metricsFrom' | 'exportersFrom';
 
 /** A systemd service a capability adds to a node. */
 export interface SparkServiceUnit {
@@ -24,6 +24,12 @@ export interface SparkNodeContribution {
    * @default - none
    */
   readonly services?: readonly SparkServiceUnit[];
+  /**
+   * Debian/Ubuntu packages the bootstrap installs together with Java, waiting for the dpkg
+   * lock (cloud-init's own `packages` would race unattended-upgrades on first boot).
+   * @default - none
+   */
+  readonly packages?: readonly string[];
 }
 
 /** An ingress rule a capability opens to the peers of one of the cluster's access lists. */
@@ -58,6 +64,7 @@ export function mergeContributions(parts: readonly SparkNodeContribution[]): Req
   return {
     files: parts.flatMap((p) => p.files ?? []),
     services: parts.flatMap((p) => p.services ?? []),
+    packages: [...new Set(parts.flatMap((p) => p.packages ?? []))],
   };
 }
 

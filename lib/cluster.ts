@@ -25,6 +25,7 @@ import { checkRuleCidr, coversInternet, formatIpv4, parseIpv4Cidr } from './priv
 import { checkClusterPropShapes, checkOwnedSparkKey } from './private/cluster-checks';
 import { requireObject } from './private/inputs';
 import { hasControlCharacters, invalid, isUnresolved, missing } from './private/errors';
+import { MonitoringCapability } from './private/monitoring';
 import { ObjectStorageCapability } from './private/object-storage-capability';
 import { validateName } from './private/names';
 import { GeneratedSecret } from './private/secret';
@@ -33,6 +34,7 @@ import { escapeTerraformTemplate } from './private/terraform';
 import { Peer, Port, SparkSecurityGroup } from './security';
 import { UserDataChangePolicy, validateMetadata } from './server-options';
 import { checkWebUiTls, webUiTlsCapability, webUiTlsNamespaces } from './private/web-ui-tls';
+import { PROMETHEUS_PORT, SparkMonitoringOptions } from './monitoring';
 import { SparkVersion } from './spark-version';
 import { SparkWebUiTlsOptions, webUiTlsPort } from './web-ui-tls';
 import { MAX_WORKERS_PER_POOL, SparkWorkerPool, SparkWorkerPoolContext, SparkWorkerPoolOptions } from './worker-pool';
@@ -68,6 +70,16 @@ export interface SparkAccessOptions {
   readonly webUiFrom?: string[];
   /** CIDRs allowed to submit applications to the master (7077; 6066 with REST). @default - none */
   readonly submitFrom?: string[];
+  /**
+   * CIDRs allowed to the cluster's Prometheus (9090 on the master, HTTPS with `webUiTls`);
+   * needs `monitoring.prometheus`. @default - none
+   */
+  readonly metricsFrom?: string[];
+  /**
+   * CIDRs allowed to the node exporters (9100 on every node): for a Prometheus of your own.
+   * Spark's own metrics are on the web UI ports (`webUiFrom`). @default - none
+   */
+  readonly exportersFrom?: string[];
 }
 
 /** Object storage (Swift through its S3 API) for data and event logs. */
@@ -167,6 +179,12 @@ export interface SparkClusterProps {
    * @default - plain HTTP
    */
   readonly webUiTls?: SparkWebUiTlsOptions;
+  /**
+   * Monitoring: Spark's Prometheus endpoints and the node exporter on every node (on by
+   * default, reachable inside the cluster only), and an opt-in Prometheus server on the master.
+   * @default - metrics on, no Prometheus server
+   */
+  readonly monitoring?: SparkMonitoringOptions;
   /** Metadata on every server. @default - only the library's spark:* keys */
   readonly metadata?: Readonly<Record<string, string>>;
 }
@@ -207,6 +225,7 @@ export class SparkCluster extends Construct {
   readonly masterUrl: string;
 
   private readonly pools = new Map<string, SparkWorkerPool>();
+  private readonly monitoring: MonitoringCapability;
   /** What the cluster has besides its core (Spark, RPC security, executors): each a module. */
   private readonly capabilities: ISparkCapability[] = [];
   private readonly bootstrap: SparkBootstrap;
@@ -280,7 +299,7 @@ export class SparkCluster extends Construct {
       description: `Spark cluster ${this.clusterName}: access to the workers from outside`,
     });
     // Validated before any capability creates resources: a bad list leaves nothing behind.
-    const peers = (['sshFrom', 'webUiFrom', 'submitFrom'] as const).map(
+    const peers = (['sshFrom', 'webUiFrom', 'submitFrom', 'metricsFrom', 'exportersFrom'] as const).map(
       (list) => [list, this.peersOf(`access.${list}`, props.access?.[list])] as const,
     );
 
@@ -301,6 +320,16 @@ export class SparkCluster extends Construct {
       this.capabilities.push(storage);
     }
     if (props.webUiTls) this.capabilities.push(webUiTlsCapability(props.objectStorage !== undefined));
+    this.monitoring = new MonitoringCapability({
+      where,
+      clusterName: this.clusterName,
+      masterIp: this.network.masterIp,
+      options: props.monitoring,
+      webUiTls: props.webUiTls !== undefined,
+      masterVolume: props.master.volumeGiB !== undefined,
+    });
+    this.capabilities.push(this.monitoring);
+    this.checkAccessNeeds(props);
 
     for (const [list, listPeers] of peers) for (const peer of listPeers) this.allowAccessFrom(list, peer);
 
@@ -583,6 +612,35 @@ export class SparkCluster extends Construct {
         });
       },
     });
+  }
+
+  /**
+   * `http://<master>:9090` (`https://` with `webUiTls`) when the cluster runs Prometheus
+   * (`monitoring.prometheus`).
+   */
+  get prometheusUrl(): string | undefined {
+    if (!this.monitoring.prometheus) return undefined;
+    return `${this.props.webUiTls ? 'https' : 'http'}://${this.masterAddress}:${PROMETHEUS_PORT}`;
+  }
+
+  /** An access list that opens a service the cluster does not run is a mistake: say so. */
+  private checkAccessNeeds(props: SparkClusterProps): void {
+    if ((props.access?.metricsFrom ?? []).length > 0 && !this.monitoring.prometheus) {
+      throw invalid(
+        `${this.node.path}: access.metricsFrom`,
+        'opens Prometheus, which this cluster does not run',
+        props.access?.metricsFrom,
+        'Set monitoring: { prometheus: true }, or use access.exportersFrom for a Prometheus of your own.',
+      );
+    }
+    if ((props.access?.exportersFrom ?? []).length > 0 && !this.monitoring.metrics) {
+      throw invalid(
+        `${this.node.path}: access.exportersFrom`,
+        'opens the node exporters, which monitoring.metrics: false turns off',
+        props.access?.exportersFrom,
+        'Drop metrics: false, or drop exportersFrom.',
+      );
+    }
   }
 
   /** The port a UI is reached on from outside: its HTTPS port with `webUiTls`. */

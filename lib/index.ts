@@ -8,6 +8,7 @@ export * from './flavor';
 export * from './image';
 export * from './key-pair';
 export * from './master';
+export * from './monitoring';
 export * from './network';
 export * from './object-storage';
 export * from './security';

@@ -4,8 +4,9 @@
 # schema, and runs it in the end-to-end test), systemd-analyze (scores the units' sandboxing
 # offline), debootstrap (builds the local OpenStack's root, scripts/cloud/cloud.sh), and for
 # the end-to-end test and the local cloud: systemd-nspawn (boots each test host and the cloud), OpenStack
-# Swift with s3api and memcached (the object store), a JRE for Spark, curl and iproute2. Idempotent; needs
-# root (or sudo) only when one is missing.
+# Swift with s3api and memcached (the object store), a JRE for Spark, curl and iproute2; and
+# Prometheus for its promtool, which checks the monitoring's rendered configs and unit-tests its
+# alert rules. Idempotent; needs root (or sudo) only when one is missing.
 set -euo pipefail
 
 # command -> Debian package
@@ -26,6 +27,7 @@ declare -A wanted=(
   [openssl]=openssl
   [ip]=iproute2
   [python3]=python3
+  [promtool]=prometheus
 )
 
 missing=()

@@ -13,7 +13,10 @@ describe('capability contributions', () => {
     const a = { name: 'a', content: '[Service]\n' };
     const b = { name: 'b', content: '[Service]\n' };
     const file = { path: '/etc/x', content: 'x\n' };
-    expect(mergeContributions([{ services: [a] }, { services: [b], files: [file] }, {}])).toEqual({
+    expect(
+      mergeContributions([{ services: [a], packages: ['p'] }, { services: [b], files: [file], packages: ['p'] }, {}]),
+    ).toEqual({
+      packages: ['p'],
       services: [a, b],
       files: [file],
     });
@@ -41,7 +44,10 @@ describe('capability contributions', () => {
   });
 
   it('adds the history server through the object-storage capability, on the master only', () => {
-    const { stack, cluster } = clusterWithWorkers(1, { objectStorage: { s3Endpoint: 'https://object.example.com' } });
+    const { stack, cluster } = clusterWithWorkers(1, {
+      objectStorage: { s3Endpoint: 'https://object.example.com' },
+      monitoring: { metrics: false },
+    });
     const userData = userDataOf(Testing.synth(stack));
     const [master] = Object.entries(userData).filter(([name]) => name.includes('Master'));
     const [worker] = Object.entries(userData).filter(([name]) => name.includes('Workers'));
