@@ -5,7 +5,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdktf';
 import { parse, stringify } from 'yaml';
-import { SPARK_ALERTS } from '../lib';
+import { estimateUserDataBytes, NOVA_USER_DATA_LIMIT, SPARK_ALERTS } from '../lib';
+import { ExampleStack } from '../stacks/example';
+import { exampleSettings } from '../stacks/settings';
 import { alertRules, MONITORING_PATHS, prometheusConfig, prometheusSettings } from '../lib/private/monitoring';
 import { clusterProps, clusterWithWorkers, newStack, resourcesOf, XLARGE } from './support/fixtures';
 import { promtool, scratchDir } from './support/promtool';
@@ -464,6 +466,24 @@ describe('monitoring', () => {
       expect(cluster.prometheusUrl).toBe('http://10.42.0.10:9090');
       expect(clusterWithWorkers(1).cluster.prometheusUrl).toBeUndefined();
     });
+  });
+
+  it("keeps the example stack under Nova's limit with every option on (TLS key from a variable, a private CA, Prometheus)", () => {
+    const cert = makeTestCertificate('IP:10.42.0.10');
+    const settings = exampleSettings({
+      SPARK_UI_TLS_CERT_FILE: path.join(cert.dir, 'ui-chain.pem'),
+      SPARK_CA_CERT_FILE: path.join(cert.dir, 'ca.pem'),
+    });
+    // Synth runs the cluster's own check, which counts 4600 bytes for the key from the variable.
+    const synthesized = Testing.synth(new ExampleStack(Testing.app(), 'example', settings));
+    const sizes = Object.fromEntries(
+      Object.entries(userDataOf(synthesized)).map(([name, ud]) => [
+        name.split('_')[1],
+        estimateUserDataBytes(fillTemplate(ud, (e) => 'x'.repeat(e.includes('base64encode') ? 4600 : 64))).base64Bytes,
+      ]),
+    );
+    for (const size of Object.values(sizes)) expect(size).toBeLessThan(NOVA_USER_DATA_LIMIT);
+    console.log(`example stack, every option on: user data ${JSON.stringify(sizes)} bytes in base64 (limit 65535)`);
   });
 
   it('renders a config whose scrape jobs name every endpoint', () => {
