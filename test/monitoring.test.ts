@@ -119,6 +119,42 @@ describe('monitoring', () => {
       expect({ status: result.status, out: result.stdout + result.stderr }).toEqual({ status: 0, out: '' });
     });
 
+    it('spark-bootstrap records its outcome and runs its exit hooks when it fails', () => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-root-'));
+      const cache = path.join(root, 'var/cache/spark-bootstrap');
+      const hooks = path.join(root, 'usr/local/lib/spark-bootstrap/exit.d');
+      fs.mkdirSync(cache, { recursive: true });
+      fs.mkdirSync(hooks, { recursive: true });
+      // A cached tarball whose checksum does not match: the bootstrap fails at once, offline.
+      fs.writeFileSync(path.join(cache, 'spark-x.tgz'), 'not spark');
+      fs.writeFileSync(path.join(hooks, '50-record'), `#!/bin/sh\necho "$@" > ${root}/hook-args\n`, { mode: 0o755 });
+      const env = path.join(root, 'bootstrap.env');
+      fs.writeFileSync(
+        env,
+        [
+          'SPARK_ROLE=worker',
+          'SPARK_VERSION=x',
+          'SPARK_DIST=spark-x',
+          'SPARK_TARBALL_URL=http://127.0.0.1:1/spark-x.tgz',
+          `SPARK_SHA512=${'0'.repeat(128)}`,
+          'SPARK_MASTER_HOST=127.0.0.1',
+          'JAVA_PACKAGE=openjdk-17-jre-headless',
+          'MAVEN_REPOSITORY=http://127.0.0.1:1',
+          '',
+        ].join('\n'),
+      );
+      const result = spawnSync('bash', [path.join(ASSETS, 'spark-bootstrap.sh')], {
+        encoding: 'utf8',
+        env: { ...process.env, SPARK_BOOTSTRAP_ENV: env, SPARK_BOOTSTRAP_ROOT: root },
+        timeout: 60_000,
+      });
+      expect(result.stderr).toMatch(/FAILED: SHA-512/);
+      expect(result.status).toBe(1);
+      const state = path.join(root, 'var/lib/spark-bootstrap');
+      expect(fs.readFileSync(path.join(state, 'result'), 'utf8')).toMatch(/^1 \d+\n$/);
+      expect(fs.readFileSync(path.join(root, 'hook-args'), 'utf8')).toBe(`1 ${state}\n`);
+    });
+
     it('reports a failure with its exit status', () => {
       const text = run(1, 'download 30\n');
       expect(text).toContain('spark_bootstrap_success{role="worker"} 0\n');
