@@ -141,10 +141,12 @@ describe('monitoring with the real tools', () => {
       const r = await fetch(`http://127.0.0.1:${promPort}/api/v1/${query}`);
       return r.ok ? ((await r.json()) as { data: unknown }).data : undefined;
     };
-    const targets = await until('the master and the discovered worker scraped', async () => {
+    const targets = await until('the master, its applications and the discovered worker scraped', async () => {
       const data = (await api('targets')) as { activeTargets: { labels: { job: string }; health: string }[] };
       const up = data.activeTargets.filter((t) => t.health === 'up').map((t) => t.labels.job);
-      return up.includes('spark-master') && up.includes('spark-worker') ? up.sort() : undefined;
+      // Each target is first scraped at its own offset within the interval: wait for all three.
+      const wanted = ['spark-applications', 'spark-master', 'spark-worker'];
+      return wanted.every((job) => up.includes(job)) ? up.sort() : undefined;
     });
     expect(targets).toEqual(expect.arrayContaining(['spark-applications', 'spark-master', 'spark-worker']));
     const rules = (await api('rules')) as { groups: { rules: { name: string; health: string }[] }[] };
