@@ -1,7 +1,7 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import { mergeContributions, SparkNodeContribution } from './capability';
 import { checkCaCertificate, CloudConfig } from './cloud-config';
 import { WorkerSizing } from './executor-sizing';
+import { readAsset, renderUnit } from './private/assets';
 import { invalid } from './private/errors';
 import { shellQuote } from './private/shell';
 import { checkWebUiTls, KEYSTORE_PASSWORD, MAKE_KEYSTORE_SCRIPT, pemAsBase64 } from './private/web-ui-tls';
@@ -92,6 +92,12 @@ export interface SparkBootstrapProps {
 export interface NodeBootstrapOptions {
   /** spark-defaults.conf, the same on every node (values may be Terraform references). */
   readonly sparkDefaults: Readonly<Record<string, string>>;
+  /**
+   * What the cluster's capabilities add to this node: files after the node's own, services
+   * started after Spark's, packages installed with Java.
+   * @default - nothing
+   */
+  readonly contributions?: readonly SparkNodeContribution[];
 }
 
 /** Per-worker options of a worker's user data. */
@@ -114,8 +120,12 @@ export interface WorkerBootstrapOptions extends NodeBootstrapOptions {
 
 /** Per-master options of the master's user data. */
 export interface MasterBootstrapOptions extends NodeBootstrapOptions {
-  /** Run the history server (needs an event-log directory in spark-defaults). */
-  readonly historyServer: boolean;
+  /**
+   * Run the history server (needs an event-log directory in spark-defaults). A cluster adds
+   * it through its object-storage capability's contribution instead.
+   * @default false
+   */
+  readonly historyServer?: boolean;
   /**
    * Size of the attached volume to format and mount for Spark's local dirs.
    * @default 0 - no volume
@@ -125,16 +135,12 @@ export interface MasterBootstrapOptions extends NodeBootstrapOptions {
 
 const URL_PATTERN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~%!$&()*+,;=:@/-]*)?$/;
 
-function readAsset(name: string): string {
-  return fs.readFileSync(path.join(__dirname, 'assets', name), 'utf8');
-}
+/** The history server's service, as the master runs it. */
+export const HISTORY_SERVER_SERVICE = 'spark-history';
 
-/** A systemd unit from the assets, with the shared sandboxing options in its [Service] section. */
-function renderUnit(name: string): string {
-  const hardening = readAsset('hardening.conf');
-  const unit = readAsset(name);
-  if (!unit.includes('\n[Service]\n')) throw new Error(`${name} has no [Service] section`);
-  return unit.replace('\n[Service]\n', `\n[Service]\n${hardening}`);
+/** The history server as a node contribution (what `historyServer: true` adds). */
+export function historyServerContribution(): SparkNodeContribution {
+  return { services: [{ name: HISTORY_SERVER_SERVICE, content: renderUnit('spark-history.service') }] };
 }
 
 /** `key value` lines, sorted, as spark-defaults.conf wants them. */
@@ -151,6 +157,27 @@ function renderEnvFile(vars: Readonly<Record<string, string | number>>): string 
   return Object.entries(vars)
     .map(([k, v]) => `${k}=${shellQuote(String(v))}`)
     .join('\n');
+}
+
+/** Writes what capabilities contribute to a node: their services' units, then their files. */
+function addContributed(config: CloudConfig, added: Required<SparkNodeContribution>): void {
+  for (const service of added.services) {
+    if (!/^[a-z][a-z0-9-]*$/.test(service.name)) {
+      throw invalid(
+        'SparkBootstrap',
+        'service names are lower-case systemd names without .service',
+        service.name,
+        'Use a name such as spark-history.',
+      );
+    }
+    config.addFile({ path: `/etc/systemd/system/${service.name}.service`, content: service.content });
+  }
+  for (const file of added.files) config.addFile(file);
+  for (const name of added.packages) {
+    if (!/^[a-z0-9][a-z0-9+.-]*$/.test(name)) {
+      throw invalid('SparkBootstrap', 'package names are lower-case Debian names', name, 'Use a name such as curl.');
+    }
+  }
 }
 
 /**
@@ -201,8 +228,11 @@ export class SparkBootstrap {
 
   /** The master's cloud-config: master (and history server) services. */
   master(options: MasterBootstrapOptions): CloudConfig {
-    const services = options.historyServer ? ['spark-master', 'spark-history'] : ['spark-master'];
-    const config = this.common('master', services, options.localVolumeGiB ?? 0, options.sparkDefaults);
+    const added = mergeContributions([
+      ...(options.historyServer ? [historyServerContribution()] : []),
+      ...(options.contributions ?? []),
+    ]);
+    const config = this.common('master', ['spark-master'], options.localVolumeGiB ?? 0, options.sparkDefaults, added);
     config.addFile({
       path: `${NODE_PATHS.confDir}/spark-env.sh`,
       content: this.sparkEnv({
@@ -212,19 +242,15 @@ export class SparkBootstrap {
       }),
     });
     config.addFile({ path: '/etc/systemd/system/spark-master.service', content: renderUnit('spark-master.service') });
-    if (options.historyServer) {
-      config.addFile({
-        path: '/etc/systemd/system/spark-history.service',
-        content: renderUnit('spark-history.service'),
-      });
-    }
+    addContributed(config, added);
     return config;
   }
 
   /** A worker's cloud-config, the same for every worker of a pool. */
   worker(options: WorkerBootstrapOptions): CloudConfig {
     const { sizing, flavor } = options;
-    const config = this.common('worker', ['spark-worker'], options.localVolumeGiB ?? 0, options.sparkDefaults);
+    const added = mergeContributions(options.contributions ?? []);
+    const config = this.common('worker', ['spark-worker'], options.localVolumeGiB ?? 0, options.sparkDefaults, added);
     const size: Record<string, string | number> = flavor
       ? { SPARK_FLAVOR_VCPUS: flavor.vcpus, SPARK_FLAVOR_RAM_MIB: flavor.ramMiB }
       : { SPARK_WORKER_CORES: sizing.workerCores, SPARK_WORKER_MEMORY: `${sizing.workerMemoryMiB}m` };
@@ -255,6 +281,7 @@ export class SparkBootstrap {
     });
     config.addFile({ path: '/etc/systemd/system/spark-worker.service', content: renderUnit('spark-worker.service') });
     config.addFile({ path: NODE_PATHS.waitForPort, permissions: '0755', content: readAsset('wait-for-port.sh') });
+    addContributed(config, added);
     return config;
   }
 
@@ -280,6 +307,7 @@ export class SparkBootstrap {
     services: string[],
     localVolumeGiB: number,
     sparkDefaults: Readonly<Record<string, string>>,
+    added: Required<SparkNodeContribution>,
   ): CloudConfig {
     const config = new CloudConfig();
     for (const pem of this.props.trustedCaCertificates ?? []) config.addTrustedCaCertificate(pem);
@@ -300,9 +328,10 @@ export class SparkBootstrap {
           JAVA_PACKAGE: this.javaPackage,
           SPARK_MASTER_HOST: this.props.masterIp,
           LOCAL_VOLUME_GIB: localVolumeGiB,
-          SERVICES: services.join(' '),
+          SERVICES: [...services, ...added.services.map((s) => s.name)].join(' '),
           WEB_UI_TLS: String(Boolean(tls)),
           ...(tls ? { WEB_UI_KEYSTORE_PASSWORD: KEYSTORE_PASSWORD } : {}),
+          ...(added.packages.length > 0 ? { PACKAGES: added.packages.join(' ') } : {}),
         }) + '\n',
     });
     if (tls) {

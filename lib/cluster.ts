@@ -11,6 +11,7 @@ import {
   SparkBootstrap,
   WORKER_UI_PORT,
 } from './bootstrap';
+import { ISparkCapability, nodeContributions, SparkAccessList, SparkIngressContribution } from './capability';
 import { CloudConfig } from './cloud-config';
 import { clusterExecutorDefaults, ExecutorDefaults } from './executor-sizing';
 import { ExternalNetwork } from './external-network';
@@ -19,18 +20,21 @@ import { Image } from './image';
 import { KeyPair } from './key-pair';
 import { SparkMaster } from './master';
 import { ISparkNetwork, SparkNetwork } from './network';
-import { ISparkContainer, SparkContainer, SparkObjectStorage } from './object-storage';
+import { ISparkContainer, SparkObjectStorage } from './object-storage';
 import { checkRuleCidr, coversInternet, formatIpv4, parseIpv4Cidr } from './private/cidr';
 import { checkClusterPropShapes, checkOwnedSparkKey } from './private/cluster-checks';
 import { requireObject } from './private/inputs';
 import { hasControlCharacters, invalid, isUnresolved, missing } from './private/errors';
+import { MonitoringCapability } from './private/monitoring';
+import { ObjectStorageCapability } from './private/object-storage-capability';
 import { validateName } from './private/names';
 import { GeneratedSecret } from './private/secret';
 import { digest, formatSettingsRecord, plainOrDigest, SETTINGS_METADATA_KEY } from './private/settings-record';
 import { escapeTerraformTemplate } from './private/terraform';
 import { Peer, Port, SparkSecurityGroup } from './security';
 import { UserDataChangePolicy, validateMetadata } from './server-options';
-import { checkWebUiTls, webUiTlsNamespaces, webUiTlsSparkConf } from './private/web-ui-tls';
+import { checkWebUiTls, webUiTlsCapability, webUiTlsNamespaces } from './private/web-ui-tls';
+import { PROMETHEUS_PORT, SparkMonitoringOptions } from './monitoring';
 import { SparkVersion } from './spark-version';
 import { SparkWebUiTlsOptions, webUiTlsPort } from './web-ui-tls';
 import { MAX_WORKERS_PER_POOL, SparkWorkerPool, SparkWorkerPoolContext, SparkWorkerPoolOptions } from './worker-pool';
@@ -66,6 +70,16 @@ export interface SparkAccessOptions {
   readonly webUiFrom?: string[];
   /** CIDRs allowed to submit applications to the master (7077; 6066 with REST). @default - none */
   readonly submitFrom?: string[];
+  /**
+   * CIDRs allowed to the cluster's Prometheus (9090 on the master, HTTPS with `webUiTls`);
+   * needs `monitoring.prometheus`. @default - none
+   */
+  readonly metricsFrom?: string[];
+  /**
+   * CIDRs allowed to the node exporters (9100 on every node): for a Prometheus of your own.
+   * Spark's own metrics are on the web UI ports (`webUiFrom`). @default - none
+   */
+  readonly exportersFrom?: string[];
 }
 
 /** Object storage (Swift through its S3 API) for data and event logs. */
@@ -165,6 +179,12 @@ export interface SparkClusterProps {
    * @default - plain HTTP
    */
   readonly webUiTls?: SparkWebUiTlsOptions;
+  /**
+   * Monitoring: Spark's Prometheus endpoints and the node exporter on every node (on by
+   * default, reachable inside the cluster only), and an opt-in Prometheus server on the master.
+   * @default - metrics on, no Prometheus server
+   */
+  readonly monitoring?: SparkMonitoringOptions;
   /** Metadata on every server. @default - only the library's spark:* keys */
   readonly metadata?: Readonly<Record<string, string>>;
 }
@@ -205,6 +225,9 @@ export class SparkCluster extends Construct {
   readonly masterUrl: string;
 
   private readonly pools = new Map<string, SparkWorkerPool>();
+  private readonly monitoring: MonitoringCapability;
+  /** What the cluster has besides its core (Spark, RPC security, executors): each a module. */
+  private readonly capabilities: ISparkCapability[] = [];
   private readonly bootstrap: SparkBootstrap;
   private readonly poolContext: SparkWorkerPoolContext;
   private readonly props: SparkClusterProps;
@@ -275,28 +298,40 @@ export class SparkCluster extends Construct {
       name: `${this.clusterName}-spark-workers`,
       description: `Spark cluster ${this.clusterName}: access to the workers from outside`,
     });
-    for (const peer of this.peersOf('access.sshFrom', props.access?.sshFrom)) this.allowSshFrom(peer);
-    for (const peer of this.peersOf('access.webUiFrom', props.access?.webUiFrom)) this.allowWebUiFrom(peer);
-    for (const peer of this.peersOf('access.submitFrom', props.access?.submitFrom)) this.allowSubmitFrom(peer);
+    // Validated before any capability creates resources: a bad list leaves nothing behind.
+    const peers = (['sshFrom', 'webUiFrom', 'submitFrom', 'metricsFrom', 'exportersFrom'] as const).map(
+      (list) => [list, this.peersOf(`access.${list}`, props.access?.[list])] as const,
+    );
 
     this.authSecret = new GeneratedSecret(this, 'AuthSecret').value;
     const keyPairName = props.keyPair.bind(this, this.clusterName);
 
+    // Each capability is one module that says what it adds; the cluster renders the sum.
     if (props.objectStorage) {
-      const storage = new Construct(this, 'Storage');
-      const forceDestroy = props.objectStorage.forceDestroy ?? false;
-      this.eventLogContainer =
-        props.objectStorage.eventLogContainer ??
-        new SparkContainer(storage, 'EventLogs', { name: `${this.clusterName}-spark-events`, forceDestroy });
-      this.dataContainer =
-        props.objectStorage.dataContainer ??
-        new SparkContainer(storage, 'Data', { name: `${this.clusterName}-spark-data`, forceDestroy });
-      this.objectStorage = new SparkObjectStorage(storage, 'S3', {
-        s3Endpoint: props.objectStorage.s3Endpoint,
-        s3Region: props.objectStorage.s3Region,
-        eventLogContainer: this.eventLogContainer,
+      const storage = new ObjectStorageCapability(this, {
+        clusterName: this.clusterName,
+        options: props.objectStorage,
+        webUiPort: (http) => this.webUiPort(http),
+        httpsNote: this.httpsNote,
       });
+      this.objectStorage = storage.objectStorage;
+      this.eventLogContainer = storage.eventLogContainer;
+      this.dataContainer = storage.dataContainer;
+      this.capabilities.push(storage);
     }
+    if (props.webUiTls) this.capabilities.push(webUiTlsCapability(props.objectStorage !== undefined));
+    this.monitoring = new MonitoringCapability({
+      where,
+      clusterName: this.clusterName,
+      masterIp: this.network.masterIp,
+      options: props.monitoring,
+      webUiTls: props.webUiTls !== undefined,
+      masterVolume: props.master.volumeGiB !== undefined,
+    });
+    this.capabilities.push(this.monitoring);
+    this.checkAccessNeeds(props);
+
+    for (const [list, listPeers] of peers) for (const peer of listPeers) this.allowAccessFrom(list, peer);
 
     this.masterUrl = `spark://${this.network.masterIp}:${MASTER_PORT}`;
     this.bootstrap = new SparkBootstrap({
@@ -315,9 +350,9 @@ export class SparkCluster extends Construct {
       return this.renderUserData(
         'Master',
         this.bootstrap.master({
-          historyServer: this.objectStorage !== undefined,
           localVolumeGiB: props.master.volumeGiB,
           sparkDefaults: this.sparkDefaults(),
+          contributions: nodeContributions(this.capabilities, 'master'),
         }),
       );
     };
@@ -329,6 +364,7 @@ export class SparkCluster extends Construct {
           flavor: pool.flavor,
           localVolumeGiB: pool.localVolumeGiB,
           sparkDefaults: this.sparkDefaults(),
+          contributions: nodeContributions(this.capabilities, 'worker'),
         }),
       );
 
@@ -406,8 +442,7 @@ export class SparkCluster extends Construct {
 
   /** Allows SSH (22) from `peer` to every node. */
   allowSshFrom(peer: Peer): void {
-    this.masterSecurityGroup.connections.allowFrom(peer, Port.tcp(22), 'SSH to the Spark master');
-    this.workerSecurityGroup.connections.allowFrom(peer, Port.tcp(22), 'SSH to Spark workers');
+    this.allowAccessFrom('sshFrom', peer);
   }
 
   /**
@@ -415,31 +450,69 @@ export class SparkCluster extends Construct {
    * their HTTPS ports with `webUiTls`, else their HTTP ports.
    */
   allowWebUiFrom(peer: Peer): void {
-    const port = (http: number) => this.webUiPort(http);
-    const https = this.props.webUiTls ? ' (HTTPS)' : '';
-    const master = this.masterSecurityGroup.connections;
-    master.allowFrom(peer, Port.tcp(port(MASTER_UI_PORT)), `Spark master web UI${https}`);
-    master.allowFrom(
-      peer,
-      Port.tcpRange(port(APP_UI_PORTS.from), port(APP_UI_PORTS.to)),
-      `Spark application UIs of drivers on the master${https}`,
-    );
-    if (this.props.objectStorage) {
-      master.allowFrom(peer, Port.tcp(port(HISTORY_UI_PORT)), `Spark history server UI${https}`);
-    }
-    this.workerSecurityGroup.connections.allowFrom(peer, Port.tcp(port(WORKER_UI_PORT)), `Spark worker web UI${https}`);
+    this.allowAccessFrom('webUiFrom', peer);
   }
 
   /** Allows application submission to the master (7077, and 6066 when REST is enabled) from `peer`. */
   allowSubmitFrom(peer: Peer): void {
-    this.masterSecurityGroup.connections.allowFrom(
-      peer,
-      Port.tcp(MASTER_PORT),
-      'Spark master (application submission)',
-    );
-    if (this.props.enableRestSubmission) {
-      this.masterSecurityGroup.connections.allowFrom(peer, Port.tcp(MASTER_REST_PORT), 'Spark master REST submission');
+    this.allowAccessFrom('submitFrom', peer);
+  }
+
+  /** Opens to `peer` every port that the core or a capability serves to the peers of `list`. */
+  private allowAccessFrom(list: SparkAccessList, peer: Peer): void {
+    const rules = [...this.coreIngress(), ...this.capabilities.flatMap((c) => c.ingress?.() ?? [])];
+    for (const rule of rules.filter((r) => r.access === list)) {
+      const group = rule.role === 'master' ? this.masterSecurityGroup : this.workerSecurityGroup;
+      group.connections.allowFrom(peer, rule.port, rule.description);
     }
+  }
+
+  /** The ports of the cluster's core: SSH, the master's and workers' UIs, application UIs, submission. */
+  private coreIngress(): SparkIngressContribution[] {
+    const port = (http: number) => this.webUiPort(http);
+    const https = this.httpsNote;
+    const rules: SparkIngressContribution[] = [
+      { access: 'sshFrom', role: 'master', port: Port.tcp(22), description: 'SSH to the Spark master' },
+      { access: 'sshFrom', role: 'worker', port: Port.tcp(22), description: 'SSH to Spark workers' },
+      {
+        access: 'webUiFrom',
+        role: 'master',
+        port: Port.tcp(port(MASTER_UI_PORT)),
+        description: `Spark master web UI${https}`,
+      },
+      {
+        access: 'webUiFrom',
+        role: 'master',
+        port: Port.tcpRange(port(APP_UI_PORTS.from), port(APP_UI_PORTS.to)),
+        description: `Spark application UIs of drivers on the master${https}`,
+      },
+      {
+        access: 'webUiFrom',
+        role: 'worker',
+        port: Port.tcp(port(WORKER_UI_PORT)),
+        description: `Spark worker web UI${https}`,
+      },
+      {
+        access: 'submitFrom',
+        role: 'master',
+        port: Port.tcp(MASTER_PORT),
+        description: 'Spark master (application submission)',
+      },
+    ];
+    if (this.props.enableRestSubmission) {
+      rules.push({
+        access: 'submitFrom',
+        role: 'master',
+        port: Port.tcp(MASTER_REST_PORT),
+        description: 'Spark master REST submission',
+      });
+    }
+    return rules;
+  }
+
+  /** What rule descriptions of UI ports add: ' (HTTPS)' with `webUiTls`. */
+  private get httpsNote(): string {
+    return this.props.webUiTls ? ' (HTTPS)' : '';
   }
 
   /** Executor defaults of the whole cluster: the smallest of every pool's, so they fit anywhere. */
@@ -486,23 +559,7 @@ export class SparkCluster extends Construct {
       conf['spark.executor.memory'] = `${executor.executorMemoryMiB}m`;
       conf['spark.executor.memoryOverhead'] = `${executor.executorOverheadMiB}m`;
     }
-    if (this.props.webUiTls) Object.assign(conf, webUiTlsSparkConf(this.objectStorage !== undefined));
-    const storage = this.objectStorage;
-    if (storage) {
-      Object.assign(conf, {
-        'spark.eventLog.enabled': 'true',
-        'spark.eventLog.dir': storage.eventLogDir,
-        'spark.history.fs.logDirectory': storage.eventLogDir,
-        'spark.history.ui.port': String(HISTORY_UI_PORT),
-        'spark.hadoop.fs.s3a.endpoint': storage.s3Endpoint,
-        'spark.hadoop.fs.s3a.endpoint.region': storage.s3Region,
-        'spark.hadoop.fs.s3a.path.style.access': 'true',
-        'spark.hadoop.fs.s3a.connection.ssl.enabled': String(storage.s3Endpoint.startsWith('https://')),
-        'spark.hadoop.fs.s3a.aws.credentials.provider': 'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider',
-        'spark.hadoop.fs.s3a.access.key': storage.accessKey,
-        'spark.hadoop.fs.s3a.secret.key': storage.secretKey,
-      });
-    }
+    for (const capability of this.capabilities) Object.assign(conf, capability.sparkDefaults?.());
     return { ...conf, ...this.props.sparkConf };
   }
 
@@ -555,6 +612,35 @@ export class SparkCluster extends Construct {
         });
       },
     });
+  }
+
+  /**
+   * `http://<master>:9090` (`https://` with `webUiTls`) when the cluster runs Prometheus
+   * (`monitoring.prometheus`).
+   */
+  get prometheusUrl(): string | undefined {
+    if (!this.monitoring.prometheus) return undefined;
+    return `${this.props.webUiTls ? 'https' : 'http'}://${this.masterAddress}:${PROMETHEUS_PORT}`;
+  }
+
+  /** An access list that opens a service the cluster does not run is a mistake: say so. */
+  private checkAccessNeeds(props: SparkClusterProps): void {
+    if ((props.access?.metricsFrom ?? []).length > 0 && !this.monitoring.prometheus) {
+      throw invalid(
+        `${this.node.path}: access.metricsFrom`,
+        'opens Prometheus, which this cluster does not run',
+        props.access?.metricsFrom,
+        'Set monitoring: { prometheus: true }, or use access.exportersFrom for a Prometheus of your own.',
+      );
+    }
+    if ((props.access?.exportersFrom ?? []).length > 0 && !this.monitoring.metrics) {
+      throw invalid(
+        `${this.node.path}: access.exportersFrom`,
+        'opens the node exporters, which monitoring.metrics: false turns off',
+        props.access?.exportersFrom,
+        'Drop metrics: false, or drop exportersFrom.',
+      );
+    }
   }
 
   /** The port a UI is reached on from outside: its HTTPS port with `webUiTls`. */

@@ -1,4 +1,5 @@
 export * from './bootstrap';
+export * from './capability';
 export * from './cloud-config';
 export * from './cluster';
 export * from './executor-sizing';
@@ -7,6 +8,7 @@ export * from './flavor';
 export * from './image';
 export * from './key-pair';
 export * from './master';
+export * from './monitoring';
 export * from './network';
 export * from './object-storage';
 export * from './security';

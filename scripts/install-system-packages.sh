@@ -5,8 +5,11 @@
 # offline), fdisk (sfdisk: a partition table on the local-volume test's loop disks),
 # debootstrap (builds the local OpenStack's root, scripts/cloud/cloud.sh), and for
 # the end-to-end test and the local cloud: systemd-nspawn (boots each test host and the cloud), OpenStack
-# Swift with s3api and memcached (the object store), a JRE for Spark, curl and iproute2. Idempotent; needs
-# root (or sudo) only when one is missing.
+# Swift with s3api and memcached (the object store), a JRE for Spark, curl and iproute2; the
+# monitoring's packages: Prometheus (its promtool checks the rendered configs and unit-tests the
+# alert rules) and the node exporter, which the end-to-end hosts, booted from this machine's root
+# and reaching no mirror, find installed as a cloud image's apt would install them. Idempotent;
+# needs root (or sudo) only when one is missing.
 set -euo pipefail
 
 # command -> Debian package
@@ -31,6 +34,8 @@ declare -A wanted=(
   [jq]=jq
   [mkfs.ext4]=e2fsprogs
   [losetup]=mount
+  [promtool]=prometheus
+  [prometheus-node-exporter]=prometheus-node-exporter
 )
 
 missing=()
@@ -59,3 +64,8 @@ echo "[system-packages] installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Installed for promtool, not to run here: without this, every end-to-end host would boot a
+# Prometheus with Debian's default config (the cluster's master enables its own).
+if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+  "${sudo[@]}" systemctl disable prometheus.service >/dev/null 2>&1 || true
+fi

@@ -15,6 +15,13 @@ export function clusterOutputs(scope: Construct, cluster: SparkCluster): void {
   if (cluster.historyServerUrl) {
     new TerraformOutput(scope, 'history_server_url', { value: cluster.historyServerUrl });
   }
+  if (cluster.prometheusUrl) {
+    new TerraformOutput(scope, 'prometheus_url', { value: cluster.prometheusUrl });
+  }
+  // What each pool should have: `npm run status` compares it with the workers registered.
+  new TerraformOutput(scope, 'worker_pools', {
+    value: Object.fromEntries(cluster.workerPools.map((pool) => [pool.poolId, pool.count])),
+  });
   if (cluster.dataContainer) {
     new TerraformOutput(scope, 'data_container', { value: cluster.dataContainer.containerName });
   }
@@ -37,8 +44,8 @@ export function webUiTls(scope: Construct, settings: ExampleSettings): SparkWebU
 }
 
 /**
- * The README's main example: a small cluster with a master (floating IP, history server),
- * three workers, and Swift containers for data and event logs.
+ * The README's main example: a small cluster with a master (floating IP, history server,
+ * Prometheus), three workers, and Swift containers for data and event logs.
  */
 export class ExampleStack extends TerraformStack {
   readonly cluster: SparkCluster;
@@ -58,8 +65,9 @@ export class ExampleStack extends TerraformStack {
       trustedCaCertificates: settings.trustedCaCertificates,
       webUiTls: webUiTls(this, settings),
       master: { flavor: Flavor.of({ name: 'm1.large', vcpus: 4, ramMiB: 8192 }), floatingIp: true },
-      access: { sshFrom: [settings.adminCidr], webUiFrom: [settings.adminCidr] },
+      access: { sshFrom: [settings.adminCidr], webUiFrom: [settings.adminCidr], metricsFrom: [settings.adminCidr] },
       objectStorage: { s3Endpoint: settings.s3Endpoint, forceDestroy: settings.forceDestroy },
+      monitoring: { prometheus: true },
     });
     this.cluster.addWorkerPool('general', {
       count: settings.workerCount ?? 3,

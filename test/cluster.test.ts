@@ -213,7 +213,7 @@ describe('SparkCluster', () => {
         /spark\.eventLog\.dir s3a:\/\/\$\{openstack_objectstorage_container_v1\.analytics_Storage_EventLogs_\w+\.name\}\/spark-events\//,
       );
       expect(filesOf(master)['/etc/spark-bootstrap/bootstrap.env'].content).toContain(
-        "SERVICES='spark-master spark-history'",
+        "SERVICES='spark-master spark-history ",
       );
       const containers = resourcesOf(synthesized, 'openstack_objectstorage_container_v1');
       expect(

@@ -336,7 +336,7 @@ describe('plan review', () => {
     expect(fs.readFileSync(markdown, 'utf8')).toContain('### Plan review: `example`');
     // A new cluster opens its UIs to the admin CIDR and gets a floating IP: that widens access.
     expect(runPlan({ ...parseArgs(['example', '--fail-on', 'widen', '--no-synth']), markdown }, log)).toBe(2);
-    expect(lines.join('\n')).toContain('32 to add, 0 to change, 0 to replace, 0 to destroy');
+    expect(lines.join('\n')).toContain('33 to add, 0 to change, 0 to replace, 0 to destroy');
     expect(fs.existsSync(path.join(REPO_ROOT, 'cdktf.out', 'stacks', 'example', 'cdk.tf.json'))).toBe(true);
   });
 });

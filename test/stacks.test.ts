@@ -40,7 +40,7 @@ describe('example stacks with the real tofu and OpenStack provider', () => {
       openstack_networking_port_v2: 4,
       openstack_networking_router_interface_v2: 1,
       openstack_networking_router_v2: 1,
-      openstack_networking_secgroup_rule_v2: 8,
+      openstack_networking_secgroup_rule_v2: 9,
       openstack_networking_secgroup_v2: 3,
       openstack_networking_subnet_v2: 1,
       openstack_objectstorage_container_v1: 2,

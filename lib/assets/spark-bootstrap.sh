@@ -14,6 +14,7 @@ SPARK_JARS=${SPARK_JARS:-}
 LOCAL_VOLUME_GIB=${LOCAL_VOLUME_GIB:-0}
 SERVICES=${SERVICES:-}
 WEB_UI_TLS=${WEB_UI_TLS:-false}
+PACKAGES=${PACKAGES:-}   # more Debian packages, installed with Java
 ROOT=${SPARK_BOOTSTRAP_ROOT:-}   # lets tests run the script inside a scratch root
 cache_dir=$ROOT/var/cache/spark-bootstrap
 state_dir=$ROOT/var/lib/spark-bootstrap
@@ -30,8 +31,19 @@ fail() {
   log "FAILED: $*"
   exit 1
 }
-# A failure must not leave a download running behind it (it would hold cloud-init's output).
-trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+# On every exit: no download left running behind it (it would hold cloud-init's output); the
+# outcome recorded (exit status, time) and handed to the exit hooks (monitoring reports it).
+finish() {
+  local status=$? hook pids
+  pids=$(jobs -p)
+  # shellcheck disable=SC2086 # one argument per job
+  [ -z "$pids" ] || kill $pids 2>/dev/null || true
+  printf '%s %s\n' "$status" "$(date +%s)" >"$state_dir/result"
+  for hook in "$ROOT"/usr/local/lib/spark-bootstrap/exit.d/*; do
+    if [ -x "$hook" ]; then "$hook" "$status" "$state_dir" || log "exit hook $hook failed"; fi
+  done
+}
+trap finish EXIT
 
 # Downloads $1 to $2 with retries (the metadata service and mirrors are slow when many
 # servers boot at once).
@@ -43,11 +55,16 @@ fetch() {
 # Runs in the background while Spark downloads; the image's Java is used when it has one.
 install_java() {
   phase_start java
-  if ! command -v java >/dev/null 2>&1; then
+  local wanted=() package
+  command -v java >/dev/null 2>&1 || wanted+=("$JAVA_PACKAGE")
+  for package in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || wanted+=("$package")
+  done
+  if [ "${#wanted[@]}" -gt 0 ]; then
     # unattended-upgrades may hold the dpkg lock on first boot: wait for it instead of failing.
     apt-get -o DPkg::Lock::Timeout=600 update -qq
     DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
-      --no-install-recommends "$JAVA_PACKAGE" >/dev/null
+      --no-install-recommends "${wanted[@]}" >/dev/null
   fi
   phase_end java
 }

@@ -74,7 +74,7 @@ export function checkClusterPropShapes(where: string, props: SparkClusterProps):
   }
   if (props.access !== undefined) {
     requireObject(where, 'access', props.access, 'Pass access: { sshFrom: [...], webUiFrom: [...] }.');
-    for (const field of ['sshFrom', 'webUiFrom', 'submitFrom'] as const) {
+    for (const field of ['sshFrom', 'webUiFrom', 'submitFrom', 'metricsFrom', 'exportersFrom'] as const) {
       optionalStringList(where, `access.${field}`, props.access[field], CIDR_LIST_FIX);
     }
   }

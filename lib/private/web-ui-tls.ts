@@ -1,5 +1,6 @@
 import { createPrivateKey, KeyObject, X509Certificate } from 'crypto';
 import { Fn, Token } from 'cdktf';
+import type { ISparkCapability } from '../capability';
 import { SparkWebUiTlsOptions, WEB_UI_TLS_PATHS } from '../web-ui-tls';
 import { invalid } from './errors';
 
@@ -153,4 +154,13 @@ export function webUiTlsSparkConf(historyServer: boolean): Record<string, string
 /** Spark's TLS namespaces of the UIs the cluster runs. */
 export function webUiTlsNamespaces(historyServer: boolean): string[] {
   return historyServer ? ['standalone', 'ui', 'historyServer'] : ['standalone', 'ui'];
+}
+
+/**
+ * Web UI TLS as a capability: its Spark settings. The certificate, the key and the script
+ * that makes the keystore stay in the bootstrap, which makes the keystore before any
+ * service starts.
+ */
+export function webUiTlsCapability(historyServer: boolean): ISparkCapability {
+  return { sparkDefaults: () => webUiTlsSparkConf(historyServer) };
 }

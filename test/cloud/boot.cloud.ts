@@ -15,6 +15,7 @@
  *
  * Writes the deploy-to-ready breakdown to .cache/e2e/deploy-to-ready.json.
  */
+import { spawn, spawnSync } from 'child_process';
 import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -46,6 +47,8 @@ const masterIp = reference.cluster.network.masterIp;
 const masterUrl = `spark://${masterIp}:7077`;
 const MASTER_UI = `https://${masterIp}:8480`;
 const HISTORY_UI = `https://${masterIp}:18480`;
+/** Prometheus on the master serves HTTPS with the web UIs' certificate. */
+const PROMETHEUS = `https://${masterIp}:9090`;
 
 let env: Record<string, string> = {};
 let deployment: Deployment;
@@ -116,6 +119,29 @@ function resultOf(run: { status: number | null; stdout: string; stderr: string }
     throw new Error(`job failed (exit ${run.status}):\n${run.stdout}\n${errors.join('\n')}`.slice(-8000));
   }
   return JSON.parse(line.slice('E2E_RESULT '.length));
+}
+
+interface PromSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+/** An instant query of the cluster's Prometheus. */
+async function promQuery(query: string): Promise<PromSample[]> {
+  const answer = await getJson<{ status: string; data: { result: PromSample[] } }>(
+    `${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(query)}`,
+    tlsFile('ca.pem'),
+  );
+  return answer.data.result;
+}
+
+/** Alerts Prometheus holds, by name: pending or firing. */
+async function promAlerts(): Promise<Record<string, string>> {
+  const answer = await getJson<{ data: { alerts: { labels: { alertname: string }; state: string }[] } }>(
+    `${PROMETHEUS}/api/v1/alerts`,
+    tlsFile('ca.pem'),
+  );
+  return Object.fromEntries(answer.data.alerts.map((a) => [a.labels.alertname, a.state]));
 }
 
 /** Object names in a container, through Swift's own API as the deploying user. */
@@ -468,6 +494,142 @@ describe('a cluster deployed on the local cloud boots through its metadata servi
     expect(fs.existsSync(path.join(scratch, 'opt', VERSION.distributionName))).toBe(false);
   });
 
+  test('Prometheus scrapes the master, every worker and every node exporter', async () => {
+    const workerIps = hostSpecs()
+      .filter((h) => h.name !== masterHost)
+      .map((h) => h.ip);
+    type Target = { labels: { job: string; instance: string }; health: string; lastError: string };
+    const targets = await waitFor('every target scraped and up', 180_000, async () => {
+      const answer = await getJson<{ data: { activeTargets: Target[] } }>(
+        `${PROMETHEUS}/api/v1/targets`,
+        tlsFile('ca.pem'),
+      );
+      const active = answer.data.activeTargets;
+      const up = (job: string) => active.filter((t) => t.labels.job === job && t.health === 'up');
+      return up('spark-master').length === 1 && up('spark-worker').length === 3 && up('node').length === 4
+        ? active
+        : undefined;
+    });
+    const hostOf = (t: Target) => t.labels.instance.replace(/:\d+$/, '');
+    const byJob = (job: string) =>
+      targets
+        .filter((t) => t.labels.job === job)
+        .map(hostOf)
+        .sort();
+    expect(byJob('spark-master')).toEqual([masterIp]);
+    expect(byJob('spark-worker')).toEqual([...workerIps].sort());
+    expect(byJob('node')).toEqual([masterIp, ...workerIps].sort());
+    for (const t of targets.filter((t) => ['spark-master', 'spark-worker', 'node'].includes(t.labels.job))) {
+      expect({ target: t.labels.instance, job: t.labels.job, health: t.health, error: t.lastError }).toEqual({
+        target: t.labels.instance,
+        job: t.labels.job,
+        health: 'up',
+        error: '',
+      });
+    }
+    const alive = await promQuery('metrics_master_aliveWorkers_Value');
+    expect(alive.map((s) => Number(s.value[1]))).toEqual([3]);
+  });
+
+  test("every node reports its bootstrap's result and phases through the node exporter", async () => {
+    const results = await waitFor('spark_bootstrap_success from 4 nodes', 120_000, async () => {
+      const r = await promQuery('spark_bootstrap_success');
+      return r.length === 4 ? r : undefined;
+    });
+    expect(results.map((r) => r.value[1])).toEqual(['1', '1', '1', '1']);
+    const phases = await promQuery('spark_bootstrap_phase_seconds{phase="total"}');
+    expect(phases).toHaveLength(4);
+  });
+
+  test('executor metrics are scraped while a job runs', async () => {
+    // The job runs on the master's host in the background while the test polls Prometheus.
+    const root = hostRoot(masterHost);
+    fs.copyFileSync(path.join(__dirname, 'jobs', 'slow_job.py'), path.join(root, 'root', 'jobs', 'slow_job.py'));
+    const job = spawn(
+      'bash',
+      [
+        path.join(__dirname, '..', '..', 'scripts', 'cloud', 'hosts.sh'),
+        'exec',
+        masterHost,
+        'timeout',
+        '300',
+        'env',
+        'PYSPARK_PYTHON=python3',
+        '/opt/spark/bin/spark-submit',
+        '--master',
+        masterUrl,
+        '--conf',
+        `spark.cores.max=${2 * pool.sizing.executorCores}`,
+        '/root/jobs/slow_job.py',
+        '120',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    job.stdout.on('data', (d) => (output += d));
+    const finished = new Promise<number | null>((resolve) => job.on('exit', resolve));
+    try {
+      const series = await waitFor('executor series in Prometheus', 150_000, async () => {
+        const r = await promQuery('count by (job) ({__name__=~"metrics_executor_.+"})');
+        return r.length > 0 ? r : undefined;
+      });
+      expect(series.map((s) => s.metric.job)).toContain('spark-executors');
+    } finally {
+      expect(await finished).toBe(0);
+    }
+    expect(output).toContain('E2E_RESULT');
+  });
+
+  test('a stopped worker fires SparkWorkerLost within its window, and it clears once the worker is back', async () => {
+    const [, victim] = [...workerHosts.entries()][1];
+    inHostOk(victim, ['systemctl', 'stop', 'spark-worker']);
+    const stopped = Date.now();
+    try {
+      // for: 1m, plus a scrape and an evaluation interval.
+      await waitFor('SparkWorkerLost to fire', 180_000, async () =>
+        (await promAlerts()).SparkWorkerLost === 'firing' ? true : undefined,
+      );
+      timings.workerLostAlertSeconds = seconds(Date.now() - stopped);
+    } finally {
+      inHostOk(victim, ['systemctl', 'start', 'spark-worker']);
+    }
+    await allRegistered(3);
+    await waitFor('SparkWorkerLost to clear', 180_000, async () =>
+      (await promAlerts()).SparkWorkerLost === undefined ? true : undefined,
+    );
+  });
+
+  test('npm run status prints the live cluster: master, workers per pool, applications, alerts', () => {
+    const run = spawnSync(
+      'node',
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        'scripts/status.ts',
+        STACK,
+        '--dir',
+        deployment.stackDir(STACK),
+        // The outputs name the floating IP, which the test's certificate does not.
+        '--master-url',
+        MASTER_UI,
+        '--prometheus-url',
+        PROMETHEUS,
+      ],
+      {
+        cwd: path.join(__dirname, '..', '..'),
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, ...env, NODE_EXTRA_CA_CERTS: path.join(tlsDir, 'ca.pem') },
+      },
+    );
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(run.stdout).toContain(`master ${MASTER_UI} is ALIVE`);
+    expect(run.stdout).toContain('workers: 3 alive of 3 expected');
+    expect(run.stdout).toContain('pool general: 3 of 3 registered');
+    expect(run.stdout).toContain('applications: 0 running, 0 waiting');
+    expect(run.stdout).toContain('alerts: none firing');
+  });
+
   test('scaling the pool 3 → 4 with a real apply boots and registers the new worker, touching no other host', async () => {
     const before = new Map(hostSpecs().map((h) => [h.name, hostBoot(h.name)]));
     const started = Date.now();
@@ -487,6 +649,11 @@ describe('a cluster deployed on the local cloud boots through its metadata servi
     const status = await allRegistered(4);
     timings.scaleUpSeconds = seconds(Date.now() - started);
     expect(status.workers.filter((w) => w.state === 'ALIVE').map((w) => w.host)).toContain(added[0].ip);
+    // Prometheus finds the new worker from the master's own list: the master was not touched.
+    await waitFor('Prometheus to scrape 4 workers', 180_000, async () => {
+      const r = await promQuery('count(up{job="spark-worker"} == 1)');
+      return r.length === 1 && r[0].value[1] === '4' ? true : undefined;
+    });
     // The hosts that were there run the same systemd-nspawn since their first boot.
     for (const [name, boot] of before) expect(hostBoot(name)).toEqual(boot);
     fs.writeFileSync(path.join(E2E_CACHE, 'deploy-to-ready.json'), JSON.stringify(readyReport(), null, 2) + '\n');

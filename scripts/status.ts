@@ -1,0 +1,311 @@
+/**
+ * `npm run status -- <stack> [options]`: what a deployed cluster is doing now, as an operator
+ * asks after `cdktf deploy`: is the master alive, has every pool's worker registered, how many
+ * cores and how much memory are in use, which applications run or wait, which alerts fire.
+ *
+ * It reads the stack's outputs and servers from its state (`tofu show -json` in the
+ * synthesized stack, so SPARK_STATE_DIR's state when the stack was synthesized with it), then
+ * the master's `/json/` and, when the cluster runs Prometheus, its `/api/v1/alerts`. The web
+ * UI must be reachable from here (`access.webUiFrom`), Prometheus too (`access.metricsFrom`).
+ * A private CA's certificate: NODE_EXTRA_CA_CERTS=ca.pem.
+ *
+ *   --master-url URL      the master's web UI (default: the stack's master_web_ui_url output)
+ *   --prometheus-url URL  the cluster's Prometheus (default: its prometheus_url output)
+ *   --dir DIR             the synthesized stack (default cdktf.out/stacks/<stack>)
+ *
+ * Exit status: 0 all well, 1 a pool misses workers, a worker is not alive, an application
+ * waits or an alert fires, 2 the master (or the stack) cannot be read.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Tofu } from './tofu';
+import { applyToolsEnv, REPO_ROOT } from './tools-env';
+
+export interface StatusOptions {
+  readonly stack: string;
+  readonly masterUrl?: string;
+  readonly prometheusUrl?: string;
+  readonly dir?: string;
+}
+
+export function parseStatusArgs(argv: string[]): StatusOptions {
+  const options: { stack: string; masterUrl?: string; prometheusUrl?: string; dir?: string } = { stack: '' };
+  const value = (flag: string, text: string | undefined) => {
+    if (!text || text.startsWith('--')) throw new Error(`${flag} takes a value`);
+    return text;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--master-url') options.masterUrl = value(arg, argv[++i]);
+    else if (arg === '--prometheus-url') options.prometheusUrl = value(arg, argv[++i]);
+    else if (arg === '--dir') options.dir = value(arg, argv[++i]);
+    else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
+    else if (options.stack) throw new Error(`one stack at a time: got ${options.stack} and ${arg}`);
+    else options.stack = arg;
+  }
+  if (!options.stack) throw new Error('usage: npm run status -- <stack> [--master-url URL] [--prometheus-url URL]');
+  return options;
+}
+
+/** What the status reads from the stack: where to look, and what each pool should have. */
+export interface StatusTarget {
+  readonly masterUrl?: string;
+  readonly prometheusUrl?: string;
+  /** Pool id -> the workers it should have, and their private addresses in the state. */
+  readonly pools: Record<string, { readonly expected: number; readonly addresses: readonly string[] }>;
+}
+
+/** `tofu show -json`: the parts the status reads. */
+export interface ShownState {
+  values?: {
+    outputs?: Record<string, { value: unknown; sensitive?: boolean }>;
+    root_module?: { resources?: { type: string; values: Record<string, unknown> }[] };
+  };
+}
+
+/**
+ * The target from a state: URLs from the outputs (master_web_ui_url, prometheus_url), pools
+ * from the worker_pools output (pool -> count) or else from the servers the state holds.
+ */
+export function targetFromState(state: ShownState): StatusTarget {
+  const outputs = state.values?.outputs ?? {};
+  const text = (name: string) =>
+    typeof outputs[name]?.value === 'string' ? (outputs[name].value as string) : undefined;
+  const pools: Record<string, { expected: number; addresses: string[] }> = {};
+  const declared = outputs.worker_pools?.value;
+  if (declared && typeof declared === 'object') {
+    for (const [pool, count] of Object.entries(declared as Record<string, unknown>)) {
+      pools[pool] = { expected: Number(count), addresses: [] };
+    }
+  }
+  const servers = (state.values?.root_module?.resources ?? []).filter(
+    (r) => r.type === 'openstack_compute_instance_v2',
+  );
+  for (const server of servers) {
+    const metadata = (server.values.metadata ?? {}) as Record<string, string>;
+    if (metadata['spark:role'] !== 'worker') continue;
+    const pool = metadata['spark:pool'] ?? '?';
+    const network = (server.values.network as { fixed_ip_v4?: string }[] | undefined)?.[0];
+    const ip = network?.fixed_ip_v4 || String(server.values.access_ip_v4 ?? '');
+    pools[pool] ??= { expected: 0, addresses: [] };
+    if (!declared) pools[pool].expected += 1;
+    if (ip) pools[pool].addresses.push(ip);
+  }
+  for (const pool of Object.values(pools)) pool.addresses.sort();
+  return { masterUrl: text('master_web_ui_url'), prometheusUrl: text('prometheus_url'), pools };
+}
+
+/** The parts of the master's /json/ the status reads. */
+interface MasterJson {
+  readonly status?: string;
+  readonly cores?: number;
+  readonly coresused?: number;
+  readonly memory?: number;
+  readonly memoryused?: number;
+  readonly workers?: { host: string; state: string; cores: number; memory: number }[];
+  readonly activeapps?: { name: string; state: string; cores: number }[];
+}
+
+/** What the status found. */
+export interface ClusterStatus {
+  readonly masterUrl: string;
+  readonly master: 'unreachable' | string;
+  readonly why?: string;
+  readonly pools: { pool: string; expected: number; alive: number; missing: string[] }[];
+  /** Alive workers the state puts in no pool (another cluster's, or a server Terraform lost). */
+  readonly unknownWorkers: string[];
+  readonly aliveWorkers: number;
+  readonly deadWorkers: number;
+  readonly cores: { used: number; total: number };
+  readonly memoryMiB: { used: number; total: number };
+  readonly running: string[];
+  readonly waiting: string[];
+  readonly alerts?: { firing: string[]; pending: string[] } | { error: string };
+  readonly prometheusUrl?: string;
+}
+
+async function getJson(url: string): Promise<unknown> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.json();
+}
+
+/** Why a URL gave no answer, in a few words. */
+function unreachable(err: unknown): string {
+  // Duck-typed: fetch's errors come from Node's own realm, where `instanceof Error` can fail.
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    name?: string;
+    message?: string;
+    cause?: unknown;
+  };
+  if (e.name === 'TimeoutError') return 'no answer within 10 s';
+  const cause = (typeof e.cause === 'object' && e.cause !== null ? e.cause : {}) as { code?: string; message?: string };
+  return cause.code ?? cause.message ?? e.message ?? String(err);
+}
+
+/** Reads the master (and Prometheus) of `target`. */
+export async function clusterStatus(target: StatusTarget): Promise<ClusterStatus> {
+  const masterUrl = (target.masterUrl ?? '').replace(/\/+$/, '');
+  const empty = {
+    masterUrl,
+    pools: [],
+    unknownWorkers: [],
+    aliveWorkers: 0,
+    deadWorkers: 0,
+    cores: { used: 0, total: 0 },
+    memoryMiB: { used: 0, total: 0 },
+    running: [],
+    waiting: [],
+  };
+  if (!masterUrl) return { ...empty, master: 'unreachable', why: 'the stack has no master_web_ui_url output' };
+  let page: MasterJson;
+  try {
+    page = (await getJson(`${masterUrl}/json/`)) as MasterJson;
+  } catch (err) {
+    return { ...empty, master: 'unreachable', why: unreachable(err) };
+  }
+  const workers = page.workers ?? [];
+  const alive = new Set(workers.filter((w) => w.state === 'ALIVE').map((w) => w.host));
+  const known = new Set<string>();
+  const pools = Object.entries(target.pools)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([pool, { expected, addresses }]) => {
+      addresses.forEach((a) => known.add(a));
+      return {
+        pool,
+        expected,
+        alive: addresses.filter((a) => alive.has(a)).length,
+        missing: addresses.filter((a) => !alive.has(a)),
+      };
+    });
+  const apps = page.activeapps ?? [];
+  let alerts: ClusterStatus['alerts'];
+  const prometheusUrl = target.prometheusUrl?.replace(/\/+$/, '');
+  if (prometheusUrl) {
+    try {
+      const body = (await getJson(`${prometheusUrl}/api/v1/alerts`)) as {
+        data?: { alerts?: { labels: Record<string, string>; state: string }[] };
+      };
+      const named = (state: string) =>
+        (body.data?.alerts ?? [])
+          .filter((a) => a.state === state)
+          .map((a) => `${a.labels.alertname}${a.labels.instance ? ` (${a.labels.instance})` : ''}`)
+          .sort();
+      alerts = { firing: named('firing'), pending: named('pending') };
+    } catch (err) {
+      alerts = { error: unreachable(err) };
+    }
+  }
+  return {
+    ...empty,
+    master: page.status ?? 'ALIVE',
+    pools,
+    unknownWorkers: [...alive].filter((h) => !known.has(h)).sort(),
+    aliveWorkers: alive.size,
+    deadWorkers: workers.filter((w) => w.state !== 'ALIVE').length,
+    cores: { used: page.coresused ?? 0, total: page.cores ?? 0 },
+    memoryMiB: { used: page.memoryused ?? 0, total: page.memory ?? 0 },
+    running: apps.filter((a) => a.state === 'RUNNING').map((a) => a.name),
+    waiting: apps.filter((a) => a.state === 'WAITING').map((a) => a.name),
+    alerts,
+    prometheusUrl,
+  };
+}
+
+const gib = (mib: number) => `${(mib / 1024).toFixed(1)} GiB`;
+
+/** The status as lines for a terminal, and its exit code. */
+export function formatStatus(stack: string, status: ClusterStatus): { lines: string[]; code: number } {
+  if (status.master === 'unreachable') {
+    return {
+      lines: [
+        `[status] ${stack}: the Spark master cannot be reached at ${status.masterUrl || '(no URL)'}: ${status.why}.`,
+        '[status] Is the stack deployed, and is the web UI open to this machine (access.webUiFrom)? --master-url overrides the address.',
+      ],
+      code: 2,
+    };
+  }
+  const lines = [`[status] ${stack}: master ${status.masterUrl} is ${status.master}`];
+  let degraded = status.master !== 'ALIVE';
+  const expected = status.pools.reduce((n, p) => n + p.expected, 0);
+  lines.push(
+    `  workers: ${status.aliveWorkers} alive of ${expected} expected` +
+      (status.deadWorkers > 0 ? `, ${status.deadWorkers} the master lists as not alive` : ''),
+  );
+  for (const pool of status.pools) {
+    const ok = pool.alive === pool.expected;
+    degraded ||= !ok;
+    const missing = pool.missing.length > 0 ? `; not registered: ${pool.missing.join(', ')}` : '';
+    lines.push(
+      `    pool ${pool.pool}: ${pool.alive} of ${pool.expected} registered${ok ? '' : ' (MISSING)'}${missing}`,
+    );
+  }
+  if (status.unknownWorkers.length > 0) lines.push(`    not in this stack: ${status.unknownWorkers.join(', ')}`);
+  degraded ||= status.deadWorkers > 0;
+  lines.push(
+    `  cores: ${status.cores.used} used of ${status.cores.total}; memory: ${gib(status.memoryMiB.used)} used of ${gib(status.memoryMiB.total)}`,
+  );
+  const names = (list: string[]) => (list.length > 0 ? ` (${list.join(', ')})` : '');
+  lines.push(
+    `  applications: ${status.running.length} running${names(status.running)}, ${status.waiting.length} waiting${names(status.waiting)}`,
+  );
+  degraded ||= status.waiting.length > 0;
+  const alerts = status.alerts;
+  if (!alerts) lines.push('  alerts: no Prometheus in this cluster (monitoring.prometheus)');
+  else if ('error' in alerts) {
+    lines.push(`  alerts: Prometheus at ${status.prometheusUrl} cannot be read: ${alerts.error} (access.metricsFrom?)`);
+    degraded = true;
+  } else {
+    lines.push(
+      `  alerts: ${alerts.firing.length === 0 ? 'none firing' : `FIRING ${alerts.firing.join(', ')}`}` +
+        (alerts.pending.length > 0 ? `; pending ${alerts.pending.join(', ')}` : ''),
+    );
+    degraded ||= alerts.firing.length > 0;
+  }
+  return { lines, code: degraded ? 1 : 0 };
+}
+
+/** Reads the stack's state through the project's tofu. */
+export function readStackState(options: StatusOptions): ShownState {
+  const dir = options.dir ? path.resolve(options.dir) : path.join(REPO_ROOT, 'cdktf.out', 'stacks', options.stack);
+  if (!fs.existsSync(path.join(dir, 'cdk.tf.json'))) {
+    throw new Error(`no synthesized stack in ${dir}: deploy it first (cdktf deploy ${options.stack}), or pass --dir`);
+  }
+  applyToolsEnv();
+  const tofu = new Tofu(dir);
+  tofu.init();
+  return JSON.parse(tofu.run(['show', '-json'])) as ShownState;
+}
+
+/** The command: returns its exit code. */
+export async function runStatus(
+  options: StatusOptions,
+  log: (line: string) => void = console.log,
+  readState: (options: StatusOptions) => ShownState = readStackState,
+): Promise<number> {
+  let target: StatusTarget;
+  try {
+    target = targetFromState(readState(options));
+  } catch (err) {
+    log(`[status] ${options.stack}: ${err instanceof Error ? err.message : String(err)}`);
+    return 2;
+  }
+  const status = await clusterStatus({
+    ...target,
+    masterUrl: options.masterUrl ?? target.masterUrl,
+    prometheusUrl: options.prometheusUrl ?? target.prometheusUrl,
+  });
+  const { lines, code } = formatStatus(options.stack, status);
+  for (const line of lines) log(line);
+  return code;
+}
+
+if (require.main === module) {
+  Promise.resolve()
+    .then(() => runStatus(parseStatusArgs(process.argv.slice(2))))
+    .then((code) => (process.exitCode = code))
+    .catch((err) => {
+      console.error(`status: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 2;
+    });
+}
