@@ -1,7 +1,7 @@
 import { mergeContributions, SparkNodeContribution } from './capability';
 import { checkCaCertificate, CloudConfig } from './cloud-config';
 import { WorkerSizing } from './executor-sizing';
-import { readAsset, renderUnit } from './private/assets';
+import { readScript, renderUnit } from './private/assets';
 import { invalid } from './private/errors';
 import { shellQuote } from './private/shell';
 import { checkWebUiTls, KEYSTORE_PASSWORD, MAKE_KEYSTORE_SCRIPT, pemAsBase64 } from './private/web-ui-tls';
@@ -274,13 +274,13 @@ export class SparkBootstrap {
           : [],
       ),
     });
-    if (flavor) config.addFile({ path: NODE_PATHS.workerSizing, content: readAsset('worker-sizing.sh') });
+    if (flavor) config.addFile({ path: NODE_PATHS.workerSizing, content: readScript('worker-sizing.sh') });
     config.addFile({
       path: `${NODE_PATHS.confDir}/worker.env`,
       content: renderEnvFile({ SPARK_MASTER_HOST: this.props.masterIp, SPARK_MASTER_PORT: MASTER_PORT }) + '\n',
     });
     config.addFile({ path: '/etc/systemd/system/spark-worker.service', content: renderUnit('spark-worker.service') });
-    config.addFile({ path: NODE_PATHS.waitForPort, permissions: '0755', content: readAsset('wait-for-port.sh') });
+    config.addFile({ path: NODE_PATHS.waitForPort, permissions: '0755', content: readScript('wait-for-port.sh') });
     addContributed(config, added);
     return config;
   }
@@ -349,10 +349,10 @@ export class SparkBootstrap {
       config.addFile({
         path: MAKE_KEYSTORE_SCRIPT,
         permissions: '0755',
-        content: readAsset('make-ui-keystore.sh'),
+        content: readScript('make-ui-keystore.sh'),
       });
     }
-    config.addFile({ path: NODE_PATHS.bootstrapScript, permissions: '0755', content: readAsset('spark-bootstrap.sh') });
+    config.addFile({ path: NODE_PATHS.bootstrapScript, permissions: '0755', content: readScript('spark-bootstrap.sh') });
     // Secrets (auth secret, S3 keys) live here: readable by the spark user only (and root).
     // Written after the spark user exists (defer). The daemons' sandbox keeps /etc read-only
     // to them, so owning the file does not let them rewrite it.

@@ -11,7 +11,7 @@ import {
 } from '../monitoring';
 import { Port } from '../security';
 import { WEB_UI_TLS_PATHS, webUiTlsPort } from '../web-ui-tls';
-import { readAsset } from './assets';
+import { readAsset, readScript } from './assets';
 import { invalid } from './errors';
 
 /** Where monitoring keeps its files on the nodes. */
@@ -325,7 +325,7 @@ export class MonitoringCapability implements ISparkCapability {
   node(role: SparkNodeRole): SparkNodeContribution {
     if (!this.metrics) return {};
     const files: CloudConfigFile[] = [
-      { path: MONITORING_PATHS.exitHook, permissions: '0755', content: readAsset('bootstrap-metrics.sh') },
+      { path: MONITORING_PATHS.exitHook, permissions: '0755', content: readScript('bootstrap-metrics.sh') },
     ];
     const exporter = { name: 'prometheus-node-exporter', content: readAsset('prometheus-node-exporter.service') };
     if (role === 'worker' || !this.prometheus) {
@@ -365,7 +365,7 @@ export class MonitoringCapability implements ISparkCapability {
           INTERVAL: 30,
         }),
       },
-      { path: MONITORING_PATHS.prepareScript, permissions: '0755', content: readAsset('prepare-prometheus.sh') },
+      { path: MONITORING_PATHS.prepareScript, permissions: '0755', content: readScript('prepare-prometheus.sh') },
       { path: MONITORING_PATHS.discoveryScript, content: readAsset('discover-workers.py') },
     );
     if (tls) {
