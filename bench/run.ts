@@ -331,7 +331,7 @@ export function timeToReadyReport(file = path.join(REPO_ROOT, '.cache', 'e2e', '
   const initial = t.hosts.filter((h) => !/-4$/.test(h.server));
   return [
     `From \`cdktf deploy\` starting to every worker registered, on the local cloud (test/cloud/boot.cloud.ts: ` +
-      `the example with a master and 3 workers, each with a 10 GiB volume, HTTPS UIs, ` +
+      `the example with a master (Prometheus on it) and 3 workers, each with a 10 GiB volume, HTTPS UIs, ` +
       `${t.cores ?? "this machine's"} cores): **${t.deployToReadySeconds} s**.`,
     '',
     '| Phase | Seconds |',

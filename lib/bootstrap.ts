@@ -352,7 +352,11 @@ export class SparkBootstrap {
         content: readScript('make-ui-keystore.sh'),
       });
     }
-    config.addFile({ path: NODE_PATHS.bootstrapScript, permissions: '0755', content: readScript('spark-bootstrap.sh') });
+    config.addFile({
+      path: NODE_PATHS.bootstrapScript,
+      permissions: '0755',
+      content: readScript('spark-bootstrap.sh'),
+    });
     // Secrets (auth secret, S3 keys) live here: readable by the spark user only (and root).
     // Written after the spark user exists (defer). The daemons' sandbox keeps /etc read-only
     // to them, so owning the file does not let them rewrite it.

@@ -163,9 +163,10 @@ beforeAll(async () => {
   expect(env.SPARK_TARBALL_SHA512).toMatch(/^[0-9a-f]{128}$/);
   expect(env.SPARK_S3_ENDPOINT).toMatch(/^https:/);
 
-  // HTTPS web UIs: a certificate for every address of the subnet, as Neutron may give any.
-  const subnetIps = Array.from({ length: 253 }, (_, i) => `IP:10.42.0.${i + 2}`).join(',');
-  e2eScript('test-ca.sh', [tlsDir, `ui=${subnetIps}`]);
+  // HTTPS web UIs: a certificate naming the master's fixed address. Neutron picks the
+  // workers' addresses, and a certificate naming the whole subnet would not fit the master's
+  // user data next to Prometheus; workers are checked by the certificate they present.
+  e2eScript('test-ca.sh', [tlsDir, `ui=IP:${masterIp}`]);
   settings = {
     SPARK_WORKERS: '3',
     SPARK_LOCAL_VOLUME_GIB: String(VOLUME_GIB),
@@ -396,7 +397,8 @@ describe('a cluster deployed on the local cloud boots through its metadata servi
     ];
     for (const ui of uis) {
       const secure = `https://${ui.ip}:${ui.http + 400}${ui.path}`;
-      const answer = await httpGet(secure, ca);
+      // The chain is verified against the CA, the name only where the certificate has it.
+      const answer = await httpGet(secure, ca, { anyName: ui.ip !== masterIp });
       expect({ url: secure, status: answer.status, certificate: answer.certificateSha256 }).toEqual({
         url: secure,
         status: 200,
