@@ -82,7 +82,11 @@ Each server booted from Nova's metadata service, fetched Spark from the cloud's 
 and reads and writes s3a:// through Swift's s3api with the EC2 credential Terraform made.
   master web UI:    http://${public_ip:-$master_ip}:8080   (floating IP; fixed IP http://$master_ip:8080)
   history server:   http://${public_ip:-$master_ip}:18080
+  Prometheus:       $(jq -r '.example.prometheus_url // "(off)"' "$outputs")
   outputs:          $outputs
+
+The live cluster (master, workers per pool, applications, alerts):
+  npm run status -- example
 
 Submit a job from the master's host (the cluster's secret and S3A settings are in its config):
   npm run cloud -- hosts exec $master_host /opt/spark/bin/spark-submit --master spark://$master_ip:7077 \
