@@ -62,8 +62,10 @@ workers=${SPARK_WORKERS:-3}
 echo "[start] waiting for $workers workers to register with the master at $master_ip" >&2
 alive=0
 for _ in $(seq 1 180); do
-  alive=$(curl -s --max-time 5 "http://$master_ip:8080/json/" | jq -r '.aliveworkers // 0' 2>/dev/null || echo 0)
-  [ "$alive" -ge "$workers" ] && break
+  # Until the master answers JSON, curl or jq fails: that counts as no worker yet.
+  alive=$({ curl -s --max-time 5 "http://$master_ip:8080/json/" || true; } | jq -r '.aliveworkers // 0' 2>/dev/null || true)
+  [[ $alive =~ ^[0-9]+$ ]] || alive=0
+  if [ "$alive" -ge "$workers" ]; then break; fi
   sleep 5
 done
 if [ "$alive" -lt "$workers" ]; then
@@ -71,9 +73,10 @@ if [ "$alive" -lt "$workers" ]; then
   echo "  npm run cloud -- hosts list; npm run cloud -- hosts exec <host> tail /var/log/cloud-init-output.log" >&2
   exit 1
 fi
-master_host=$(bash scripts/cloud/hosts.sh list | while read -r h; do
-  [ "$(jq -r .ip "/run/spcloud/hosts/$h/spec.json")" = "$master_ip" ] && echo "$h"
-done)
+master_host=""
+for h in $(bash scripts/cloud/hosts.sh list); do
+  if [ "$(jq -r .ip "/run/spcloud/hosts/$h/spec.json")" = "$master_ip" ]; then master_host=$h; fi
+done
 
 cat <<EOF
 
