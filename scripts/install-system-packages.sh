@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real: shellcheck (lints every shell
 # script and user-data fragment), cloud-init (checks rendered user data against its own
-# schema, and runs it in the end-to-end test), systemd-analyze (scores the units' sandboxing
-# offline), fdisk (sfdisk: a partition table on the local-volume test's loop disks),
-# debootstrap (builds the local OpenStack's root, scripts/cloud/cloud.sh), and for
-# the end-to-end test and the local cloud: systemd-nspawn (boots each test host and the cloud), OpenStack
-# Swift with s3api and memcached (the object store), a JRE for Spark, curl and iproute2; the
+# schema, and runs in the realized servers of the local cloud), systemd-analyze (scores the
+# units' sandboxing offline), fdisk (sfdisk: a partition table on the local-volume test's loop
+# disks), debootstrap (builds the local OpenStack's root, scripts/cloud/cloud.sh),
+# systemd-nspawn (boots the cloud and each realized server), jq, e2fsprogs and losetup (the
+# realized servers' state and volumes), a JRE for Spark, openssl, curl and iproute2; and the
 # monitoring's packages: Prometheus (its promtool checks the rendered configs and unit-tests the
-# alert rules) and the node exporter, which the end-to-end hosts, booted from this machine's root
-# and reaching no mirror, find installed as a cloud image's apt would install them. Idempotent;
-# needs root (or sudo) only when one is missing.
+# alert rules) and the node exporter, which the realized servers, booted from this machine's
+# root and reaching no mirror, find installed as a cloud image's apt would install them. The
+# cloud's own services come from its own root, not from here. Idempotent; needs root (or sudo)
+# only when one is missing.
 set -euo pipefail
 
 # command -> Debian package
@@ -20,14 +21,8 @@ declare -A wanted=(
   [sfdisk]=fdisk
   [systemd-nspawn]=systemd-container
   [debootstrap]=debootstrap
-  [swift-proxy-server]=swift-proxy
-  [swift-account-server]=swift-account
-  [swift-container-server]=swift-container
-  [swift-object-server]=swift-object
-  [swift]=python3-swiftclient
   [java]=openjdk-17-jre-headless
   [curl]=curl
-  [memcached]=memcached
   [openssl]=openssl
   [ip]=iproute2
   [python3]=python3

@@ -38,6 +38,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/cloud/nspawn.sh
+source "$HERE/nspawn.sh"
 CACHE=${SPARK_CLOUD_CACHE:-/var/cache/cdktf-spark-openstack/cloud}
 RUN=/run/spcloud
 NAME=spcloud
@@ -206,33 +208,12 @@ boot_machine() { # <root>
   done
 }
 
-nspawn_pid() {
-  local pid
-  pid=$(cat "$RUN/nspawn.pid" 2>/dev/null) || return 1
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = systemd-nspawn ] || return 1
-  echo "$pid"
-}
-
-leader() {
-  local pid child tries=0
-  pid=$(nspawn_pid) || die "the cloud is not running (npm run cloud -- up)"
-  while [ "$tries" -lt 50 ]; do
-    child=$(pgrep -P "$pid" 2>/dev/null | head -n 1 || true)
-    [ -z "$child" ] || {
-      echo "$child"
-      return 0
-    }
-    sleep 0.1
-    tries=$((tries + 1))
-  done
-  die "the machine has no init process"
-}
+nspawn_pid() { nspawn_running "$RUN/nspawn.pid"; }
 
 exec_in() {
   local pid
-  pid=$(leader)
-  exec nsenter --target "$pid" --mount --uts --ipc --net --pid --cgroup --root -- \
-    /usr/bin/env -i --chdir=/ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
+  pid=$(nspawn_pid) || die "the cloud is not running (npm run cloud -- up)"
+  nspawn_exec "$(nspawn_init "$pid" "the cloud's machine")" "$@"
 }
 
 stop_machine() {

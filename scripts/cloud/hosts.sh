@@ -27,6 +27,8 @@
 # addresses and each other and nothing else: the cloud's namespace has no default route.
 set -euo pipefail
 
+# shellcheck source=scripts/cloud/nspawn.sh
+source "$(dirname "${BASH_SOURCE[0]}")/nspawn.sh"
 CACHE=${SPARK_CLOUD_CACHE:-/var/cache/cdktf-spark-openstack/cloud}
 STATE=/run/spcloud/hosts
 IMAGE=$CACHE/run/hosts.ext4
@@ -162,34 +164,13 @@ boot() {
   echo $! >"$dir/nspawn.pid"
 }
 
-# The pid of a host's systemd-nspawn, if that process is still running (not a reused pid).
-nspawn_pid() {
-  local pid
-  pid=$(cat "$1/nspawn.pid" 2>/dev/null) || return 1
-  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = systemd-nspawn ] || return 1
-  echo "$pid"
-}
-
-# The host's PID 1, once systemd-nspawn has started it.
-leader_of() {
-  local dir=$STATE/$1 pid leader="" tries=0
-  pid=$(nspawn_pid "$dir") || die "host $1 is not running"
-  while [ -z "$leader" ] && [ "$tries" -lt 100 ]; do
-    leader=$(pgrep -P "$pid" 2>/dev/null | head -n 1 || true)
-    [ -n "$leader" ] || sleep 0.1
-    tries=$((tries + 1))
-  done
-  [ -n "$leader" ] || die "host $1 has no running init"
-  echo "$leader"
-}
+nspawn_pid() { nspawn_running "$1/nspawn.pid"; } # <host-dir>
 
 exec_in() {
-  local leader
-  leader=$(leader_of "$1")
+  local name=$1 pid
   shift
-  # env changes directory inside the host's root (nsenter's --wd would resolve it outside).
-  exec nsenter --target "$leader" --mount --uts --ipc --net --pid --cgroup --root -- \
-    /usr/bin/env -i --chdir=/ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"
+  pid=$(nspawn_pid "$STATE/$name") || die "host $name is not running"
+  nspawn_exec "$(nspawn_init "$pid" "host $name")" "$@"
 }
 
 stop_host() { # <dir>: powers the host off (30 s for a clean shutdown), then kills it
