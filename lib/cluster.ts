@@ -240,8 +240,9 @@ export class SparkCluster extends Construct {
     this.clusterName = validateName(where, 'name', props.name ?? id);
     this.checkNameIsFree();
     this.sparkVersion = props.sparkVersion ?? SparkVersion.V3_5_7;
-    // The master also carries spark:cluster, spark:role and spark:settings.
-    validateMetadata(where, props.metadata, 3);
+    // The master also carries spark:cluster, spark:role and spark:settings, and
+    // spark:local-volume with a volume.
+    validateMetadata(where, props.metadata, props.master?.volumeGiB === undefined ? 3 : 4);
     this.checkSparkConf(props.sparkConf ?? {});
     if (props.webUiTls) checkWebUiTls(where, props.webUiTls);
     this.checkSparkConfAgainstTls(props);

@@ -10,6 +10,7 @@ import { Image } from './image';
 import { ISparkNetwork } from './network';
 import { invalid } from './private/errors';
 import { checkCloudName, checkVolumeGiB } from './private/inputs';
+import { LOCAL_VOLUME_METADATA_KEY } from './private/names';
 import { UserDataChangePolicy } from './server-options';
 
 /** Props of a SparkMaster. */
@@ -100,6 +101,16 @@ export class SparkMaster extends Construct {
     this.portId = port.id;
     this.privateIp = props.network.masterIp;
 
+    // The volume first: the server names it in its metadata, where the bootstrap finds it.
+    const volume =
+      props.volumeGiB === undefined
+        ? undefined
+        : new BlockstorageVolumeV3(this, 'Volume', {
+            name: `${props.name}-local`,
+            size: props.volumeGiB,
+            volumeType: props.volumeType,
+          });
+
     const server = new ComputeInstanceV2(this, 'Server', {
       name: props.name,
       flavorName: props.flavor.name,
@@ -109,7 +120,7 @@ export class SparkMaster extends Construct {
       network: [{ port: port.id }],
       userData: props.userData,
       configDrive: props.configDrive ?? true,
-      metadata: { ...props.metadata },
+      metadata: { ...props.metadata, ...(volume ? { [LOCAL_VOLUME_METADATA_KEY]: volume.id } : {}) },
       lifecycle: (props.userDataPolicy ?? UserDataChangePolicy.IGNORE).lifecycle,
     });
     this.serverId = server.id;
@@ -129,13 +140,6 @@ export class SparkMaster extends Construct {
       this.publicIp = fip.address;
     }
 
-    if (props.volumeGiB !== undefined) {
-      const volume = new BlockstorageVolumeV3(this, 'Volume', {
-        name: `${props.name}-local`,
-        size: props.volumeGiB,
-        volumeType: props.volumeType,
-      });
-      new ComputeVolumeAttachV2(this, 'VolumeAttachment', { instanceId: server.id, volumeId: volume.id });
-    }
+    if (volume) new ComputeVolumeAttachV2(this, 'VolumeAttachment', { instanceId: server.id, volumeId: volume.id });
   }
 }

@@ -18,7 +18,7 @@ import {
   requireInstance,
   requireObject,
 } from './private/inputs';
-import { validateName } from './private/names';
+import { LOCAL_VOLUME_METADATA_KEY, validateName } from './private/names';
 import { SETTINGS_METADATA_KEY } from './private/settings-record';
 import { Placement, UserDataChangePolicy, validateMetadata } from './server-options';
 
@@ -29,7 +29,6 @@ export const MAX_WORKERS_PER_POOL = 1000;
  * The worker metadata key holding the ID of the worker's local volume: the bootstrap reads it
  * at boot (from cloud-init's instance data) to find the volume's disk by its serial.
  */
-const LOCAL_VOLUME_METADATA_KEY = 'spark:local-volume';
 
 /** Nova's default `server_group_members` quota: how many servers one server group may hold. */
 export const DEFAULT_SERVER_GROUP_MEMBERS = 10;

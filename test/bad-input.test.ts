@@ -19,7 +19,7 @@ import {
   SparkVersion,
   SparkWorkerPoolOptions,
 } from '../lib';
-import { clusterProps, EXTERNAL, newStack, PUBLIC_KEY, resourcesOf, XLARGE } from './support/fixtures';
+import { clusterProps, EXTERNAL, LARGE, newStack, PUBLIC_KEY, resourcesOf, XLARGE } from './support/fixtures';
 
 // Inputs a user can get wrong, as an adversary would try them: each one is refused with a
 // SparkConfigError that says where, what and how to fix it, never a TypeError or silence.
@@ -296,6 +296,20 @@ describe('collisions and capacity on the cloud side', () => {
     full.addWorkerPool('general', { count: 1, flavor: XLARGE, metadata: items(124) });
     const servers = Object.values(resourcesOf(Testing.synth(stack), 'openstack_compute_instance_v2'));
     expect(servers.map((srv) => Object.keys(srv.metadata as object).length)).toEqual([128, 128]);
+    // A master with a volume carries spark:local-volume too, and holds 128 items at its limit.
+    expect(refusal(() => cluster({ master: { flavor: LARGE, volumeGiB: 10 }, metadata: items(125) })).message).toMatch(
+      /metadata has 125 items; with the library's 4 that is over Nova's default limit of 128, got 125\. Keep at most 124 items/,
+    );
+    const masterVolume = newStack();
+    new SparkCluster(
+      masterVolume,
+      'analytics',
+      clusterProps({ master: { flavor: LARGE, volumeGiB: 10 }, metadata: items(124) }),
+    ).addWorkerPool('general', { count: 1, flavor: XLARGE });
+    const masterServer = Object.values(resourcesOf(Testing.synth(masterVolume), 'openstack_compute_instance_v2')).find(
+      (srv) => (srv.metadata as Record<string, string>)['spark:role'] === 'master',
+    )!;
+    expect(Object.keys(masterServer.metadata as object)).toHaveLength(128);
     // A pool with volumes also carries spark:local-volume: one item fewer for the user.
     expect(refusal(() => cluster({}, { localVolumeGiB: 10, metadata: items(124) })).message).toMatch(
       /metadata has 124 items; with the library's 5 that is over Nova's default limit of 128, got 124\. Keep at most 123 items/,

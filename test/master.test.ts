@@ -39,6 +39,7 @@ describe('SparkMaster', () => {
     const plain = Testing.synth(build().stack);
     expect(resourcesOf(plain, 'openstack_networking_floatingip_v2')).toEqual({});
     expect(resourcesOf(plain, 'openstack_blockstorage_volume_v3')).toEqual({});
+    expect(Object.values(resourcesOf(plain, 'openstack_compute_instance_v2'))[0].metadata).toEqual({});
     const { stack, master } = build({
       floatingIp: true,
       volumeGiB: 80,
@@ -54,6 +55,11 @@ describe('SparkMaster', () => {
       expect.objectContaining({ name: 'analytics-master-local', size: 80, volume_type: 'ssd' }),
     ]);
     expect(Object.keys(resourcesOf(synthesized, 'openstack_compute_volume_attach_v2'))).toHaveLength(1);
+    // The server names its volume, which the bootstrap finds by that ID's serial.
+    const [volumeKey] = Object.keys(resourcesOf(synthesized, 'openstack_blockstorage_volume_v3'));
+    expect(Object.values(resourcesOf(synthesized, 'openstack_compute_instance_v2'))[0].metadata).toEqual({
+      'spark:local-volume': `\${openstack_blockstorage_volume_v3.${volumeKey}.id}`,
+    });
   });
 
   it('associates the floating IP only after the router interface exists', () => {

@@ -15,3 +15,9 @@ export function validateName(where: string, field: string, value: string): strin
   }
   return value;
 }
+
+/**
+ * Server metadata naming the Cinder volume the bootstrap formats and mounts for Spark's local
+ * dirs: it finds the disk by that ID's serial (lib/assets/spark-bootstrap.sh).
+ */
+export const LOCAL_VOLUME_METADATA_KEY = 'spark:local-volume';
