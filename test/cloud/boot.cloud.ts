@@ -529,7 +529,12 @@ describe('a cluster deployed on the local cloud boots through its metadata servi
         error: '',
       });
     }
-    const alive = await promQuery('metrics_master_aliveWorkers_Value');
+    // The latest sample may be up to a scrape interval (15 s) old: the test before this one
+    // killed a worker, which the master counted as lost until it registered again.
+    const alive = await waitFor("the master's aliveWorkers metric at 3", 60_000, async () => {
+      const r = await promQuery('metrics_master_aliveWorkers_Value');
+      return r.length === 1 && r[0].value[1] === '3' ? r : undefined;
+    });
     expect(alive.map((s) => Number(s.value[1]))).toEqual([3]);
   });
 
