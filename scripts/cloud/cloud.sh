@@ -395,6 +395,8 @@ up() {
     echo "$RUN/env"
     return 0
   fi
+  # Hosts left by a cloud that crashed would outlive its namespace and the run layer.
+  bash "$HERE/hosts.sh" down || true
   stop_machine
   unmount_run
   # A failed or interrupted up leaves nothing running: no machine, namespace or mount.
