@@ -55,7 +55,8 @@ outputs=cdktf.out/example-outputs.json
 npx cdktf deploy example --auto-approve --skip-synth --skip-provider-lock --outputs-file "$outputs"
 
 echo "[start] booting the deployed servers through the cloud's metadata service (cloud.sh realize)" >&2
-bash scripts/cloud/cloud.sh realize
+# One line per host on stdout: name, server name, fixed IP, started or kept.
+realized=$(bash scripts/cloud/cloud.sh realize)
 master_ip=$(jq -r '.example.master_private_ip' "$outputs")
 public_ip=$(jq -r '.example.master_public_ip // empty' "$outputs")
 workers=${SPARK_WORKERS:-3}
@@ -73,10 +74,7 @@ if [ "$alive" -lt "$workers" ]; then
   echo "  npm run cloud -- hosts list; npm run cloud -- hosts exec <host> tail /var/log/cloud-init-output.log" >&2
   exit 1
 fi
-master_host=""
-for h in $(bash scripts/cloud/hosts.sh list); do
-  if [ "$(jq -r .ip "/run/spcloud/hosts/$h/spec.json")" = "$master_ip" ]; then master_host=$h; fi
-done
+master_host=$(awk -F'\t' -v ip="$master_ip" '$3 == ip { print $1 }' <<<"$realized")
 
 cat <<EOF
 

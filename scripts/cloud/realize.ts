@@ -14,7 +14,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseCidr } from '../../lib/private/cidr';
+import { overlaps, parseIpv4Cidr } from '../../lib/private/cidr';
 import { REPO_ROOT } from '../tools-env';
 
 const CLOUD_SH = path.join(REPO_ROOT, 'scripts', 'cloud', 'cloud.sh');
@@ -94,8 +94,7 @@ export function hostSpec(server: HypervisorServer): HostSpec | { reason: string 
   if (!address.gateway) {
     return { reason: `subnet ${address.cidr} has no gateway: hosts reach Nova's metadata through it` };
   }
-  const block = parseCidr(address.cidr);
-  if (!block || block.version !== 4) return { reason: `subnet ${address.cidr} is not an IPv4 CIDR` };
+  if (!parseIpv4Cidr(address.cidr)) return { reason: `subnet ${address.cidr} is not an IPv4 CIDR` };
   const unknownSize = server.volumes.find((v) => !v.size_gib);
   if (unknownSize) return { reason: `volume ${unknownSize.id} has no size` };
   const id = server.id.replace(/-/g, '');
@@ -115,14 +114,10 @@ export function hostSpec(server: HypervisorServer): HostSpec | { reason: string 
   };
 }
 
-/** True when two IPv4 CIDRs share an address. */
-export function overlaps(a: string, b: string): boolean {
-  const [x, y] = [parseCidr(a), parseCidr(b)];
-  if (!x || !y || x.version !== 4 || y.version !== 4) return false;
-  const [wide, narrow] = [x, y].sort((p, q) => p.prefix - q.prefix);
-  // The shorter prefix contains the longer one exactly when their networks agree on it.
-  const shift = BigInt(32 - wide.prefix);
-  return wide.network >> shift === narrow.network >> shift;
+/** True when two IPv4 CIDRs share an address; false when either is not a canonical IPv4 CIDR. */
+function cidrsOverlap(a: string, b: string): boolean {
+  const [x, y] = [parseIpv4Cidr(a), parseIpv4Cidr(b)];
+  return x !== undefined && y !== undefined && overlaps(x, y);
 }
 
 /** Routes of this machine that overlap `cidr` and do not go to the cloud (docker, a VPN...). */
@@ -130,15 +125,17 @@ function conflictingRoutes(cidr: string): string[] {
   const routes = JSON.parse(run('ip', ['-j', '-4', 'route', 'show'])) as { dst: string; dev?: string }[];
   return routes
     .filter((r) => r.dst !== 'default' && r.dev !== CLOUD_LINK)
-    .filter((r) => overlaps(r.dst.includes('/') ? r.dst : `${r.dst}/32`, cidr))
+    .filter((r) => cidrsOverlap(r.dst.includes('/') ? r.dst : `${r.dst}/32`, cidr))
     .map((r) => `${r.dst} dev ${r.dev ?? '?'}`);
 }
 
+/** Where realize records what a host was made of (beside the host's root). */
 function specFile(name: string): string {
   return path.join(hosts('root', name).trim(), '..', 'spec.json');
 }
 
-function readSpec(name: string): HostSpec | undefined {
+/** What realize made the host `name` of; undefined for a host it did not finish making. */
+export function readSpec(name: string): HostSpec | undefined {
   try {
     return JSON.parse(fs.readFileSync(specFile(name), 'utf8')) as HostSpec;
   } catch {
@@ -160,7 +157,7 @@ export function realize(log: (line: string) => void = () => undefined): RealizeR
   // realized (their gateways would collide). The first network seen wins; the rest wait.
   const cidrOfBridge = new Map<string, string>();
   for (const spec of [...specs]) {
-    const clash = [...cidrOfBridge].find(([bridge, cidr]) => bridge !== spec.bridge && overlaps(cidr, spec.cidr));
+    const clash = [...cidrOfBridge].find(([bridge, cidr]) => bridge !== spec.bridge && cidrsOverlap(cidr, spec.cidr));
     if (clash) {
       skipped.push({
         server: spec.serverName,
@@ -201,6 +198,8 @@ export function realize(log: (line: string) => void = () => undefined): RealizeR
       continue;
     }
     const prefix = spec.cidr.split('/')[1];
+    // What an earlier run left half made (no record of it): its namespace, mounts, loops.
+    hosts('remove', spec.name);
     hosts('net', spec.bridge, `${spec.gateway}/${prefix}`);
     hosts('add', spec.name, spec.bridge, `${spec.ip}/${prefix}`, spec.mac, spec.gateway);
     hosts('boot', spec.name, spec.hostname, String(spec.vcpus), String(spec.ramMiB), ...spec.volumes);

@@ -5,7 +5,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { HostSpec } from '../../scripts/cloud/realize';
+import { HostSpec, readSpec } from '../../scripts/cloud/realize';
 import { REPO_ROOT } from '../../scripts/tools-env';
 
 const HOSTS_SH = path.join(REPO_ROOT, 'scripts', 'cloud', 'hosts.sh');
@@ -54,7 +54,11 @@ export function hostSpecs(): HostSpec[] {
   return r.stdout
     .split('\n')
     .filter(Boolean)
-    .map((name) => JSON.parse(fs.readFileSync(path.join(hostRoot(name), '..', 'spec.json'), 'utf8')) as HostSpec);
+    .map((name) => {
+      const spec = readSpec(name);
+      if (!spec) throw new Error(`host ${name} has no record of what realize made it of`);
+      return spec;
+    });
 }
 
 /** When the host's systemd-nspawn was started (seconds since the epoch), and its pid. */
