@@ -1,3 +1,5 @@
+import { createHash } from 'crypto';
+import { gzipSync } from 'zlib';
 import { mergeContributions, SparkNodeContribution } from './capability';
 import { checkCaCertificate, CloudConfig } from './cloud-config';
 import { WorkerSizing } from './executor-sizing';
@@ -37,6 +39,21 @@ export function estimateUserDataBytes(rendered: string, extraBytes = 0): { rawBy
   return { rawBytes, base64Bytes: 4 * Math.ceil(rawBytes / 3) };
 }
 
+/**
+ * Size of rendered user data sent gzip-compressed, as Nova will see it (base64 of the gzip).
+ * References are filled with 64 random hex digits (as random as the secrets they stand for,
+ * longer than any), `extraBytes` is counted uncompressed, and a margin covers the compressor
+ * Terraform uses.
+ */
+export function estimateGzipUserDataBytes(rendered: string, extraBytes = 0): number {
+  let n = 0;
+  const filled = rendered.replace(/\$\{TfToken\[[^\]]*\]\}/g, () =>
+    createHash('sha256').update(`reference ${n++}`).digest('hex'),
+  );
+  const compressed = Math.ceil(gzipSync(Buffer.from(filled, 'utf8')).length * 1.05) + 64 + extraBytes;
+  return 4 * Math.ceil(compressed / 3);
+}
+
 /** Where the bootstrap installs and keeps things on every node. */
 export const NODE_PATHS = {
   confDir: '/etc/spark/conf',
@@ -68,8 +85,14 @@ export interface SparkBootstrapProps {
    * @default 'openjdk-17-jre-headless'
    */
   readonly javaPackage?: string;
-  /** The master's fixed address. */
+  /** The (first) master's fixed address. */
   readonly masterIp: string;
+  /**
+   * The fixed addresses of the standby masters, after `masterIp`: workers and drivers then
+   * know every master (`spark://<ip 1>:7077,<ip 2>:7077,...`).
+   * @default - none: one master
+   */
+  readonly standbyMasterIps?: readonly string[];
   /**
    * PEM certificates of private CAs every node trusts, system-wide and in Java.
    * @default - the image's trust store only
@@ -120,6 +143,11 @@ export interface WorkerBootstrapOptions extends NodeBootstrapOptions {
 
 /** Per-master options of the master's user data. */
 export interface MasterBootstrapOptions extends NodeBootstrapOptions {
+  /**
+   * The address this master binds and advertises: one of the cluster's master addresses.
+   * @default - the first master's (`masterIp`)
+   */
+  readonly host?: string;
   /**
    * Run the history server (needs an event-log directory in spark-defaults). A cluster adds
    * it through its object-storage capability's contribution instead.
@@ -226,17 +254,31 @@ export class SparkBootstrap {
     this.tarballUrl = `${mirror}/${props.sparkVersion.mirrorPath}`;
   }
 
-  /** The master's cloud-config: master (and history server) services. */
+  /** Every master's address, the first master's first. */
+  get masterIps(): readonly string[] {
+    return [this.props.masterIp, ...(this.props.standbyMasterIps ?? [])];
+  }
+
+  /** A master's cloud-config: master (and history server) services. */
   master(options: MasterBootstrapOptions): CloudConfig {
     const added = mergeContributions([
       ...(options.historyServer ? [historyServerContribution()] : []),
       ...(options.contributions ?? []),
     ]);
+    const host = options.host ?? this.props.masterIp;
+    if (!this.masterIps.includes(host)) {
+      throw invalid(
+        this.props.where ?? 'SparkBootstrap',
+        "a master's host must be one of the master addresses",
+        host,
+        `Use one of ${this.masterIps.join(', ')}.`,
+      );
+    }
     const config = this.common('master', ['spark-master'], options.localVolumeGiB ?? 0, options.sparkDefaults, added);
     config.addFile({
       path: `${NODE_PATHS.confDir}/spark-env.sh`,
       content: this.sparkEnv({
-        SPARK_MASTER_HOST: this.props.masterIp,
+        SPARK_MASTER_HOST: host,
         SPARK_MASTER_PORT: MASTER_PORT,
         SPARK_MASTER_WEBUI_PORT: MASTER_UI_PORT,
       }),
@@ -277,7 +319,12 @@ export class SparkBootstrap {
     if (flavor) config.addFile({ path: NODE_PATHS.workerSizing, content: readScript('worker-sizing.sh') });
     config.addFile({
       path: `${NODE_PATHS.confDir}/worker.env`,
-      content: renderEnvFile({ SPARK_MASTER_HOST: this.props.masterIp, SPARK_MASTER_PORT: MASTER_PORT }) + '\n',
+      content:
+        renderEnvFile({
+          SPARK_MASTER_HOSTS: this.masterIps.join(','),
+          SPARK_MASTER_PORT: MASTER_PORT,
+          SPARK_MASTER_URL: `spark://${this.masterIps.map((ip) => `${ip}:${MASTER_PORT}`).join(',')}`,
+        }) + '\n',
     });
     config.addFile({ path: '/etc/systemd/system/spark-worker.service', content: renderUnit('spark-worker.service') });
     config.addFile({ path: NODE_PATHS.waitForPort, permissions: '0755', content: readScript('wait-for-port.sh') });

@@ -55,8 +55,22 @@ export interface ISparkCapability {
   sparkDefaults?(): Readonly<Record<string, string>>;
   /** Ports opened from outside, to the peers of an access list. */
   ingress?(): readonly SparkIngressContribution[];
-  /** Files, services and packages of the nodes of one role. */
-  node?(role: SparkNodeRole): SparkNodeContribution;
+  /**
+   * Files, services and packages of the nodes of one role; for a master, `master` says which
+   * one (a cluster with standby masters renders each master on its own).
+   */
+  node?(role: SparkNodeRole, master?: SparkMasterNode): SparkNodeContribution;
+}
+
+/** Which of a cluster's masters a contribution is for. */
+export interface SparkMasterNode {
+  /**
+   * 0-based place among the masters. Master 0 runs what a cluster has once (the history
+   * server, Prometheus); standby masters (1, 2, ...) exist only with high availability.
+   */
+  readonly index: number;
+  /** The master's fixed address. */
+  readonly ip: string;
 }
 
 /** Several contributions to one node as one, in order. */
@@ -68,10 +82,11 @@ export function mergeContributions(parts: readonly SparkNodeContribution[]): Req
   };
 }
 
-/** What the capabilities contribute to the nodes of one role. */
+/** What the capabilities contribute to the nodes of one role (to one master, for masters). */
 export function nodeContributions(
   capabilities: readonly ISparkCapability[],
   role: SparkNodeRole,
+  master?: SparkMasterNode,
 ): SparkNodeContribution[] {
-  return capabilities.map((c) => c.node?.(role) ?? {});
+  return capabilities.map((c) => c.node?.(role, master) ?? {});
 }

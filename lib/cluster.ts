@@ -2,6 +2,7 @@ import { Lazy, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import {
   APP_UI_PORTS,
+  estimateGzipUserDataBytes,
   estimateUserDataBytes,
   NOVA_USER_DATA_LIMIT,
   HISTORY_UI_PORT,
@@ -16,6 +17,7 @@ import { CloudConfig } from './cloud-config';
 import { clusterExecutorDefaults, ExecutorDefaults } from './executor-sizing';
 import { ExternalNetwork } from './external-network';
 import { Flavor } from './flavor';
+import { SparkHighAvailabilityOptions } from './high-availability';
 import { Image } from './image';
 import { KeyPair } from './key-pair';
 import { SparkMaster } from './master';
@@ -25,12 +27,13 @@ import { checkRuleCidr, coversInternet, formatIpv4, parseIpv4Cidr } from './priv
 import { checkClusterPropShapes, checkOwnedSparkKey } from './private/cluster-checks';
 import { requireObject } from './private/inputs';
 import { hasControlCharacters, invalid, isUnresolved, missing } from './private/errors';
+import { HighAvailabilityCapability, masterCountOf } from './private/high-availability';
 import { MonitoringCapability } from './private/monitoring';
 import { ObjectStorageCapability } from './private/object-storage-capability';
 import { validateName } from './private/names';
 import { GeneratedSecret } from './private/secret';
 import { digest, formatSettingsRecord, plainOrDigest, SETTINGS_METADATA_KEY } from './private/settings-record';
-import { escapeTerraformTemplate } from './private/terraform';
+import { base64GzipExpression, escapeTerraformTemplate } from './private/terraform';
 import { Peer, Port, SparkSecurityGroup } from './security';
 import { UserDataChangePolicy, validateMetadata } from './server-options';
 import { checkWebUiTls, webUiTlsCapability, webUiTlsNamespaces } from './private/web-ui-tls';
@@ -41,16 +44,24 @@ import { MAX_WORKERS_PER_POOL, SparkWorkerPool, SparkWorkerPoolContext, SparkWor
 
 const NO_WORKERS_FIX = "Add one with cluster.addWorkerPool('general', { count: 2, flavor }).";
 
-/** The master's server options. */
+/** The construct id of a master: `Master` for the first (as before standby masters existed), then `Master2`, ... */
+function masterId(index: number): string {
+  return index === 0 ? 'Master' : `Master${index + 1}`;
+}
+
+/** The master's server options (every master's, with `highAvailability`). */
 export interface SparkMasterOptions {
   readonly flavor: Flavor;
   /**
-   * A floating IP for the master (needs `externalNetwork`).
+   * A floating IP for the master (needs `externalNetwork`); with `highAvailability`, one per
+   * master, so that clients outside the cluster can reach whichever is active.
    * @default false
    */
   readonly floatingIp?: boolean;
   /**
-   * A Cinder volume (GiB) for Spark's local dirs on the master.
+   * A Cinder volume (GiB) for Spark's local dirs on the master. A single master also keeps
+   * its recovery state there (`spark.deploy.recoveryMode=FILESYSTEM`): restarted, it gets
+   * its workers and running applications back.
    * @default - none
    */
   readonly volumeGiB?: number;
@@ -185,6 +196,14 @@ export interface SparkClusterProps {
    * @default - metrics on, no Prometheus server
    */
   readonly monitoring?: SparkMonitoringOptions;
+  /**
+   * Standby masters elected through ZooKeeper (running on the masters): `true` for three
+   * masters, or the options. Each master gets its own server, port and fixed address (the
+   * network's `standbyMasterIps`), in a hard anti-affinity server group. Master 1 (`master`)
+   * keeps the history server, Prometheus and the outputs' URLs.
+   * @default - one master
+   */
+  readonly highAvailability?: boolean | SparkHighAvailabilityOptions;
   /** Metadata on every server. @default - only the library's spark:* keys */
   readonly metadata?: Readonly<Record<string, string>>;
 }
@@ -208,7 +227,12 @@ export class SparkCluster extends Construct {
   readonly clusterName: string;
   readonly sparkVersion: SparkVersion;
   readonly network: ISparkNetwork;
+  /** The first master: the only one without `highAvailability`, else master 1 of several. */
   readonly master: SparkMaster;
+  /** Every master, the first one first. */
+  readonly masters: readonly SparkMaster[];
+  /** The masters' fixed addresses, in order. */
+  readonly masterIps: readonly string[];
   /** Members reach each other on every TCP port and ICMP through this group. */
   readonly internalSecurityGroup: SparkSecurityGroup;
   /** Ingress to the master from outside (UIs, submission, SSH). */
@@ -221,11 +245,12 @@ export class SparkCluster extends Construct {
   readonly dataContainer?: ISparkContainer;
   /** The Spark RPC authentication secret (sensitive; never put it in a plain output). */
   readonly authSecret: string;
-  /** `spark://<master ip>:7077` */
+  /** `spark://<master ip>:7077`; with standby masters `spark://<ip 1>:7077,<ip 2>:7077,...`. */
   readonly masterUrl: string;
 
   private readonly pools = new Map<string, SparkWorkerPool>();
   private readonly monitoring: MonitoringCapability;
+  private readonly highAvailability: HighAvailabilityCapability;
   /** What the cluster has besides its core (Spark, RPC security, executors): each a module. */
   private readonly capabilities: ISparkCapability[] = [];
   private readonly bootstrap: SparkBootstrap;
@@ -256,7 +281,8 @@ export class SparkCluster extends Construct {
       );
     }
     this.checkNetworkCidr(props.networkCidr);
-    if (props.network) this.checkMasterIpIsFree(props.network);
+    const masterCount = masterCountOf(where, props.highAvailability);
+    if (props.network) this.checkMasterIpIsFree(props.network, masterCount);
     this.network =
       props.network ??
       new SparkNetwork(this, 'Network', {
@@ -304,6 +330,8 @@ export class SparkCluster extends Construct {
       (list) => [list, this.peersOf(`access.${list}`, props.access?.[list])] as const,
     );
 
+    this.masterIps = this.masterIpsFor(masterCount);
+
     this.authSecret = new GeneratedSecret(this, 'AuthSecret').value;
     const keyPairName = props.keyPair.bind(this, this.clusterName);
 
@@ -321,10 +349,18 @@ export class SparkCluster extends Construct {
       this.capabilities.push(storage);
     }
     if (props.webUiTls) this.capabilities.push(webUiTlsCapability(props.objectStorage !== undefined));
+    this.highAvailability = new HighAvailabilityCapability(this, {
+      where,
+      clusterName: this.clusterName,
+      options: props.highAvailability,
+      masterVolume: props.master.volumeGiB !== undefined,
+      masterIps: this.masterIps,
+    });
+    this.capabilities.push(this.highAvailability);
     this.monitoring = new MonitoringCapability({
       where,
       clusterName: this.clusterName,
-      masterIp: this.network.masterIp,
+      masterIps: this.masterIps,
       options: props.monitoring,
       webUiTls: props.webUiTls !== undefined,
       masterVolume: props.master.volumeGiB !== undefined,
@@ -334,26 +370,29 @@ export class SparkCluster extends Construct {
 
     for (const [list, listPeers] of peers) for (const peer of listPeers) this.allowAccessFrom(list, peer);
 
-    this.masterUrl = `spark://${this.network.masterIp}:${MASTER_PORT}`;
+    this.masterUrl = `spark://${this.masterIps.map((ip) => `${ip}:${MASTER_PORT}`).join(',')}`;
     this.bootstrap = new SparkBootstrap({
       sparkVersion: this.sparkVersion,
       sparkMirrorUrl: props.sparkMirrorUrl,
       mavenRepositoryUrl: props.mavenRepositoryUrl,
       javaPackage: props.javaPackage,
-      masterIp: this.network.masterIp,
+      masterIp: this.masterIps[0],
+      standbyMasterIps: this.masterIps.slice(1),
       trustedCaCertificates: props.trustedCaCertificates,
       webUiTls: props.webUiTls,
       where,
     });
 
-    const renderMaster = () => {
+    const renderMaster = (index: number) => {
       if (this.pools.size === 0) throw missing(this.node.path, 'the cluster has no workers', NO_WORKERS_FIX);
+      const ip = this.masterIps[index];
       return this.renderUserData(
-        'Master',
+        masterId(index),
         this.bootstrap.master({
+          host: ip,
           localVolumeGiB: props.master.volumeGiB,
           sparkDefaults: this.sparkDefaults(),
-          contributions: nodeContributions(this.capabilities, 'master'),
+          contributions: nodeContributions(this.capabilities, 'master', { index, ip }),
         }),
       );
     };
@@ -371,29 +410,35 @@ export class SparkCluster extends Construct {
 
     const userDataPolicy = props.userDataPolicy ?? UserDataChangePolicy.IGNORE;
     const configDrive = props.configDrive ?? true;
-    this.master = new SparkMaster(this, 'Master', {
-      name: `${this.clusterName}-master`,
-      network: this.network,
-      flavor: props.master.flavor,
-      image: props.image,
-      keyPairName,
-      securityGroupIds: [this.internalSecurityGroup.groupId, this.masterSecurityGroup.groupId],
-      // User data is rendered lazily, at synth: pools added later change the executor defaults.
-      // Lazy values resolve for every stack before any stack is written, so an error here
-      // leaves no half-written cdktf.out.
-      userData: Lazy.stringValue({ produce: () => renderMaster() }),
-      floatingIp: props.master.floatingIp,
-      volumeGiB: props.master.volumeGiB,
-      volumeType: props.master.volumeType,
-      userDataPolicy,
-      configDrive,
-      metadata: {
-        ...props.metadata,
-        'spark:cluster': this.clusterName,
-        'spark:role': 'master',
-        [SETTINGS_METADATA_KEY]: this.settingsRecord(renderMaster),
-      },
-    });
+    this.masters = this.masterIps.map(
+      (ip, index) =>
+        new SparkMaster(this, masterId(index), {
+          name: index === 0 ? `${this.clusterName}-master` : `${this.clusterName}-master-${index + 1}`,
+          network: this.network,
+          privateIp: ip,
+          serverGroupId: this.highAvailability.serverGroupId,
+          flavor: props.master.flavor,
+          image: props.image,
+          keyPairName,
+          securityGroupIds: [this.internalSecurityGroup.groupId, this.masterSecurityGroup.groupId],
+          // User data is rendered lazily, at synth: pools added later change the executor
+          // defaults. Lazy values resolve for every stack before any stack is written, so an
+          // error here leaves no half-written cdktf.out.
+          userData: Lazy.stringValue({ produce: () => renderMaster(index) }),
+          floatingIp: props.master.floatingIp,
+          volumeGiB: props.master.volumeGiB,
+          volumeType: props.master.volumeType,
+          userDataPolicy,
+          configDrive,
+          metadata: {
+            ...props.metadata,
+            'spark:cluster': this.clusterName,
+            'spark:role': 'master',
+            [SETTINGS_METADATA_KEY]: this.settingsRecord(() => renderMaster(index)),
+          },
+        }),
+    );
+    this.master = this.masters[0];
 
     this.poolContext = {
       clusterName: this.clusterName,
@@ -521,14 +566,22 @@ export class SparkCluster extends Construct {
     return clusterExecutorDefaults(this.workerPools.map((p) => p.sizing));
   }
 
-  /** The master's address as users reach it: the floating IP if any, else the private one. */
+  /** The first master's address as users reach it: the floating IP if any, else the private one. */
   get masterAddress(): string {
-    return this.master.publicIp ?? this.master.privateIp;
+    return addressOf(this.master);
   }
 
-  /** `http://<master>:8080`, or `https://<master>:8480` with `webUiTls`. */
+  /**
+   * The first master's UI, `http://<master>:8080` (`https://<master>:8480` with `webUiTls`).
+   * With standby masters it may be a standby's: `masterWebUiUrls` has every master's.
+   */
   get masterWebUiUrl(): string {
     return this.webUiUrl(MASTER_UI_PORT);
+  }
+
+  /** Every master's web UI, the first master's first; one of them is ALIVE. */
+  get masterWebUiUrls(): string[] {
+    return this.masters.map((m) => this.webUiUrl(MASTER_UI_PORT, addressOf(m)));
   }
 
   /**
@@ -581,7 +634,7 @@ export class SparkCluster extends Construct {
         const storage = this.objectStorage;
         const conf = this.props.sparkConf ?? {};
         return formatSettingsRecord({
-          master: plainOrDigest(resolved(this.network.masterIp)),
+          master: masterRecord(resolved(this.masterIps)),
           executor: plainOrDigest(
             resolved(`${executor.executorCores}/${executor.executorMemoryMiB}m/${executor.executorOverheadMiB}m`),
           ),
@@ -649,9 +702,9 @@ export class SparkCluster extends Construct {
     return this.props.webUiTls ? webUiTlsPort(httpPort) : httpPort;
   }
 
-  private webUiUrl(httpPort: number): string {
+  private webUiUrl(httpPort: number, address = this.masterAddress): string {
     const scheme = this.props.webUiTls ? 'https' : 'http';
-    return `${scheme}://${this.masterAddress}:${this.webUiPort(httpPort)}`;
+    return `${scheme}://${address}:${this.webUiPort(httpPort)}`;
   }
 
   /**
@@ -665,19 +718,24 @@ export class SparkCluster extends Construct {
     return (isUnresolved(tls.privateKeyPem) ? 4600 : 0) + (isUnresolved(tls.certificateChainPem) ? 9000 : 0);
   }
 
-  /** Renders a node's cloud-config for Terraform, refusing one over Nova's user-data limit. */
+  /**
+   * Renders a node's cloud-config for Terraform. Over Nova's user-data limit it is sent
+   * gzip-compressed (cloud-init decompresses it); over the limit even so, it is refused.
+   */
   private renderUserData(node: string, config: CloudConfig): string {
     const text = config.render();
     const size = estimateUserDataBytes(text, this.userDataAllowance());
-    if (size.base64Bytes > NOVA_USER_DATA_LIMIT) {
+    if (size.base64Bytes <= NOVA_USER_DATA_LIMIT) return escapeTerraformTemplate(text);
+    const compressed = estimateGzipUserDataBytes(text, this.userDataAllowance());
+    if (compressed > NOVA_USER_DATA_LIMIT) {
       throw invalid(
         `${this.node.path}/${node}`,
-        `user data is ${size.base64Bytes} bytes in base64, over Nova's limit of ${NOVA_USER_DATA_LIMIT}`,
+        `user data is ${size.base64Bytes} bytes in base64 (about ${compressed} gzip-compressed), over Nova's limit of ${NOVA_USER_DATA_LIMIT}`,
         size.rawBytes,
         'Shorten sparkConf, or host large files in Swift and fetch them at boot.',
       );
     }
-    return escapeTerraformTemplate(text);
+    return base64GzipExpression(escapeTerraformTemplate(text));
   }
 
   /** Peers of one access list; refuses blocks that alone or together cover the internet. */
@@ -710,24 +768,38 @@ export class SparkCluster extends Construct {
     }
   }
 
-  /** Two clusters on one subnet cannot both give their master the same fixed address. */
-  private checkMasterIpIsFree(network: ISparkNetwork): void {
-    if (isUnresolved(network.masterIp)) return;
+  /** Two clusters on one subnet cannot both give a master the same fixed address. */
+  private checkMasterIpIsFree(network: ISparkNetwork, masterCount: number): void {
+    const mine = [network.masterIp, ...(network.standbyMasterIps ?? [])].slice(0, masterCount);
     for (const other of TerraformStack.of(this).node.findAll()) {
-      if (
-        other !== this &&
-        other instanceof SparkCluster &&
-        other.network?.subnetId === network.subnetId &&
-        other.network.masterIp === network.masterIp
-      ) {
+      if (other === this || !(other instanceof SparkCluster) || other.network?.subnetId !== network.subnetId) continue;
+      const taken = mine.find((ip) => !isUnresolved(ip) && other.masterIps.includes(ip));
+      if (taken !== undefined) {
         throw invalid(
           `${this.node.path}: network`,
-          `masterIp is already the master address of ${other.node.path} on this subnet`,
-          network.masterIp,
-          'Adopt the subnet once per cluster with SparkNetwork.fromAttributes, each with its own free masterIp.',
+          `${taken} is already a master address of ${other.node.path} on this subnet`,
+          taken,
+          'Adopt the subnet once per cluster with SparkNetwork.fromAttributes, each with its own free masterIp (and standbyMasterIps).',
         );
       }
     }
+  }
+
+  /** The masters' addresses: the network's master address, then its standby addresses. */
+  private masterIpsFor(count: number): string[] {
+    const standby = this.network.standbyMasterIps ?? [];
+    if (standby.length < count - 1) {
+      const own = this.network instanceof SparkNetwork && this.node.tryFindChild('Network') === this.network;
+      throw invalid(
+        `${this.node.path}: highAvailability`,
+        `${count} masters need ${count - 1} standby master addresses, and the network has ${standby.length}`,
+        standby,
+        own
+          ? 'Leave room after the master address: a lower masterHostNumber, or an allocationPool that starts later.'
+          : 'Give SparkNetwork.fromAttributes standbyMasterIps: free addresses outside the allocation pool.',
+      );
+    }
+    return [this.network.masterIp, ...standby.slice(0, count - 1)];
   }
 
   /** The cluster's own network check, so the fix names the props SparkCluster has. */
@@ -803,4 +875,16 @@ export class SparkCluster extends Construct {
       }
     }
   }
+}
+
+/** A master's address as users reach it: its floating IP if any, else its private one. */
+function addressOf(master: SparkMaster): string {
+  return master.publicIp ?? master.privateIp;
+}
+
+/** The settings record's `master` part: the addresses, plain while they fit, else a digest. */
+function masterRecord(resolvedIps: string): string {
+  const ips = JSON.parse(resolvedIps) as string[];
+  const plain = ips.join(',');
+  return /^[0-9.,]{1,111}$/.test(plain) ? plain : plainOrDigest(plain);
 }

@@ -18,6 +18,17 @@ export interface SparkMasterProps {
   /** The server's name. */
   readonly name: string;
   readonly network: ISparkNetwork;
+  /**
+   * The master's fixed address on the network.
+   * @default - the network's masterIp
+   */
+  readonly privateIp?: string;
+  /**
+   * A server group to schedule the server in (the masters' anti-affinity group). Nova puts a
+   * server in a group only when it creates it: adding or removing the group replaces the server.
+   * @default - none
+   */
+  readonly serverGroupId?: string;
   readonly flavor: Flavor;
   readonly image: Image;
   /** Name of the Nova key pair for SSH. */
@@ -53,9 +64,9 @@ export interface SparkMasterProps {
 }
 
 /**
- * The Spark master: a Neutron port with the network's fixed master address (so workers
- * know it before the master exists and boot in parallel), the server, and optionally a
- * floating IP and a Cinder volume. The history server runs here too.
+ * A Spark master: a Neutron port with a fixed address of the network (so workers know it
+ * before the master exists and boot in parallel), the server, and optionally a floating IP
+ * and a Cinder volume. The first master runs the history server too.
  */
 export class SparkMaster extends Construct {
   /** The master's private address. */
@@ -95,11 +106,11 @@ export class SparkMaster extends Construct {
       name: props.name,
       networkId: props.network.networkId,
       adminStateUp: true,
-      fixedIp: [{ subnetId: props.network.subnetId, ipAddress: props.network.masterIp }],
+      fixedIp: [{ subnetId: props.network.subnetId, ipAddress: props.privateIp ?? props.network.masterIp }],
       securityGroupIds: props.securityGroupIds,
     });
     this.portId = port.id;
-    this.privateIp = props.network.masterIp;
+    this.privateIp = props.privateIp ?? props.network.masterIp;
 
     // The volume first: the server names it in its metadata, where the bootstrap finds it.
     const volume =
@@ -121,6 +132,7 @@ export class SparkMaster extends Construct {
       userData: props.userData,
       configDrive: props.configDrive ?? true,
       metadata: { ...props.metadata, ...(volume ? { [LOCAL_VOLUME_METADATA_KEY]: volume.id } : {}) },
+      schedulerHints: props.serverGroupId ? [{ group: props.serverGroupId }] : undefined,
       lifecycle: (props.userDataPolicy ?? UserDataChangePolicy.IGNORE).lifecycle,
     });
     this.serverId = server.id;

@@ -5,6 +5,7 @@ import { NetworkingRouterInterfaceV2 } from '../.gen/providers/openstack/network
 import { NetworkingRouterV2 } from '../.gen/providers/openstack/networking-router-v2';
 import { NetworkingSubnetV2 } from '../.gen/providers/openstack/networking-subnet-v2';
 import { ExternalNetwork } from './external-network';
+import { MAX_MASTER_COUNT } from './high-availability';
 import {
   containsAddress,
   formatIpv4,
@@ -32,6 +33,12 @@ export interface ISparkNetwork {
    * names it and workers boot in parallel with the master.
    */
   readonly masterIp: string;
+  /**
+   * Fixed addresses for standby masters (`highAvailability`), in order after `masterIp`;
+   * outside the subnet's DHCP allocation pool.
+   * @default - none: the cluster can have one master only
+   */
+  readonly standbyMasterIps?: readonly string[];
   /** The external network behind the router, when the library created one. */
   readonly externalNetwork?: ExternalNetwork;
   /**
@@ -87,12 +94,59 @@ export interface SparkNetworkAttributes {
   readonly cidr: string;
   /** A free address in the subnet, outside its DHCP allocation pool, for the master. */
   readonly masterIp: string;
+  /**
+   * Free addresses for standby masters (`highAvailability` needs one fewer than its masters),
+   * outside the allocation pool.
+   * @default - none
+   */
+  readonly standbyMasterIps?: readonly string[];
 }
 
 const DEFAULT_CIDR = '10.42.0.0/24';
 /** Neutron's default `max_dns_nameservers`. */
 const NEUTRON_MAX_DNS_NAMESERVERS = 5;
 const FIRST_DHCP_HOST = 20;
+
+/** The free host addresses right after the master's, before the pool or the block ends. */
+function standbyAddresses(block: Ipv4Cidr, masterHost: number, pool: { start: string; end: string }): string[] {
+  const start = Number(parseIpv4(pool.start));
+  const end = Number(parseIpv4(pool.end));
+  const out: string[] = [];
+  for (let host = masterHost + 1; out.length < MAX_MASTER_COUNT - 1 && host <= block.size - 2; host++) {
+    const address = block.network + host;
+    if (address >= start && address <= end) break;
+    out.push(hostAddress(block, host));
+  }
+  return out;
+}
+
+/**
+ * The master addresses of adopted attributes, each with the field it came from; refuses a
+ * standby list that is not a list of strings, or that repeats an address.
+ */
+function masterAddresses(where: string, attrs: SparkNetworkAttributes): [string, string][] {
+  const standby = optionalStringList(
+    where,
+    'standbyMasterIps',
+    attrs.standbyMasterIps,
+    "Give a list of free addresses, e.g. ['192.168.50.6', '192.168.50.7'].",
+  );
+  const all: [string, string][] = [
+    ['masterIp', attrs.masterIp],
+    ...standby.map((ip, i): [string, string] => [`standbyMasterIps[${i}]`, ip]),
+  ];
+  const known = all.map(([, ip]) => ip).filter((ip) => !isUnresolved(ip));
+  const repeated = known.find((ip, i) => known.indexOf(ip) !== i);
+  if (repeated !== undefined) {
+    throw invalid(
+      where,
+      'masterIp and standbyMasterIps must be different addresses: each master has its own',
+      repeated,
+      'List each address once.',
+    );
+  }
+  return all;
+}
 
 /**
  * A private network for one cluster: network, subnet and (with an external network) a
@@ -119,27 +173,32 @@ export class SparkNetwork extends Construct implements ISparkNetwork {
       }
       // Network and broadcast address, gateway, master and Neutron's DHCP port: the rest at most.
       workerCapacity = block.size - 5;
-      if (!isUnresolved(attrs.masterIp)) {
-        const ip = parseIpv4(attrs.masterIp);
+      for (const [field, address] of masterAddresses(where, attrs)) {
+        if (isUnresolved(address)) continue;
+        const ip = parseIpv4(address);
         if (ip === undefined || !containsAddress(block, ip)) {
           throw invalid(
             where,
-            `masterIp must be an address inside ${attrs.cidr}`,
-            attrs.masterIp,
+            `${field} must be an address inside ${attrs.cidr}`,
+            address,
             'Pick a free address of the subnet outside its allocation pool.',
           );
         }
         if (ip === block.network || ip === block.network + block.size - 1) {
           throw invalid(
             where,
-            `masterIp is the ${ip === block.network ? 'network' : 'broadcast'} address of ${attrs.cidr}, which no server can have`,
-            attrs.masterIp,
+            `${field} is the ${ip === block.network ? 'network' : 'broadcast'} address of ${attrs.cidr}, which no server can have`,
+            address,
             `Pick a free host address such as ${hostAddress(block, Math.min(10, block.size - 2))}, outside the allocation pool.`,
           );
         }
       }
-    } else if (!isUnresolved(attrs.masterIp) && parseIpv4(attrs.masterIp) === undefined) {
-      throw invalid(where, 'masterIp must be an IPv4 address', attrs.masterIp, 'Use an address such as 192.168.50.5.');
+    } else {
+      for (const [field, address] of masterAddresses(where, attrs)) {
+        if (!isUnresolved(address) && parseIpv4(address) === undefined) {
+          throw invalid(where, `${field} must be an IPv4 address`, address, 'Use an address such as 192.168.50.5.');
+        }
+      }
     }
     for (const field of ['networkId', 'subnetId'] as const) {
       if (typeof attrs[field] !== 'string' || !attrs[field].trim() || hasControlCharacters(attrs[field])) {
@@ -156,6 +215,7 @@ export class SparkNetwork extends Construct implements ISparkNetwork {
       subnetId: attrs.subnetId,
       cidr: attrs.cidr,
       masterIp: attrs.masterIp,
+      ...(attrs.standbyMasterIps ? { standbyMasterIps: [...attrs.standbyMasterIps] } : {}),
       workerCapacity,
     };
   }
@@ -166,6 +226,11 @@ export class SparkNetwork extends Construct implements ISparkNetwork {
   readonly masterIp: string;
   readonly externalNetwork?: ExternalNetwork;
   readonly workerCapacity: number;
+  /**
+   * The addresses after the master's that DHCP does not hand out, up to six: where standby
+   * masters go (`highAvailability`). With the default layout, hosts 11 to 16.
+   */
+  readonly standbyMasterIps: readonly string[];
   /** The router, when one was created. */
   readonly routerId?: string;
   readonly routerInterface?: ITerraformDependable;
@@ -201,6 +266,7 @@ export class SparkNetwork extends Construct implements ISparkNetwork {
     const pool = this.allocationPool(block, props.allocationPool, masterHost);
     // Neutron's DHCP port takes one address of the pool.
     this.workerCapacity = Number(parseIpv4(pool.end)) - Number(parseIpv4(pool.start));
+    this.standbyMasterIps = standbyAddresses(block, masterHost, pool);
     this.checkOverlap(block);
     const servers = optionalStringList(where, 'dnsNameservers', props.dnsNameservers, "Use e.g. ['9.9.9.9'].");
     if (servers.length > NEUTRON_MAX_DNS_NAMESERVERS || new Set(servers).size !== servers.length) {

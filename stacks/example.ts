@@ -12,6 +12,8 @@ export function clusterOutputs(scope: Construct, cluster: SparkCluster): void {
   }
   new TerraformOutput(scope, 'master_url', { value: cluster.masterUrl });
   new TerraformOutput(scope, 'master_web_ui_url', { value: cluster.masterWebUiUrl });
+  // Every master's UI (one of them ALIVE with standby masters): `npm run status` reads them all.
+  new TerraformOutput(scope, 'master_web_ui_urls', { value: cluster.masterWebUiUrls });
   if (cluster.historyServerUrl) {
     new TerraformOutput(scope, 'history_server_url', { value: cluster.historyServerUrl });
   }

@@ -1,4 +1,5 @@
 import { App, TerraformStack, Testing } from 'cdktf';
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -206,8 +207,8 @@ describe('collisions and capacity on the cloud side', () => {
     const network = SparkNetwork.fromAttributes(stack, 'Shared', attrs);
     new SparkCluster(stack, 'one', clusterProps({ network }));
     expect(refusal(() => new SparkCluster(stack, 'two', clusterProps({ network }))).message).toBe(
-      'test/two: network: masterIp is already the master address of test/one on this subnet, got "192.168.50.5". ' +
-        'Adopt the subnet once per cluster with SparkNetwork.fromAttributes, each with its own free masterIp.',
+      'test/two: network: 192.168.50.5 is already a master address of test/one on this subnet, got "192.168.50.5". ' +
+        'Adopt the subnet once per cluster with SparkNetwork.fromAttributes, each with its own free masterIp (and standbyMasterIps).',
     );
     const other = SparkNetwork.fromAttributes(stack, 'SharedAgain', { ...attrs, masterIp: '192.168.50.6' });
     new SparkCluster(stack, 'three', clusterProps({ network: other }));
@@ -555,11 +556,15 @@ describe('messages that say what is wrong', () => {
       const app = new App({ outdir });
       const stack = new TerraformStack(app, 'big');
       new OpenstackProvider(stack, 'openstack', {});
-      const c = new SparkCluster(stack, 'analytics', clusterProps({ sparkConf: { 'spark.big': 'x'.repeat(70000) } }));
+      const c = new SparkCluster(
+        stack,
+        'analytics',
+        clusterProps({ sparkConf: { 'spark.big': randomBytes(60_000).toString('base64') } }),
+      );
       c.addWorkerPool('general', { count: 1, flavor: XLARGE });
       const err = refusal(() => app.synth());
       expect(err.message).toMatch(
-        /^big\/analytics\/(Master|Workers\/general): user data is \d+ bytes in base64, over Nova's limit/,
+        /^big\/analytics\/(Master|Workers\/general): user data is \d+ bytes in base64 \(about \d+ gzip-compressed\), over Nova's limit/,
       );
       expect(fs.existsSync(path.join(outdir, 'stacks', 'big', 'cdk.tf.json'))).toBe(false);
     } finally {

@@ -56,7 +56,9 @@ describe('SparkBootstrap', () => {
     const files = filesOf(worker);
     expect(files['/etc/spark/conf/spark-env.sh'].content).toMatch(/SPARK_WORKER_CORES=7\nSPARK_WORKER_MEMORY=12474m\n/);
     expect(files['/usr/local/lib/spark-bootstrap/worker-sizing.sh']).toBeUndefined();
-    expect(files['/etc/spark/conf/worker.env'].content).toBe('SPARK_MASTER_HOST=10.42.0.10\nSPARK_MASTER_PORT=7077\n');
+    expect(files['/etc/spark/conf/worker.env'].content).toBe(
+      'SPARK_MASTER_HOSTS=10.42.0.10\nSPARK_MASTER_PORT=7077\nSPARK_MASTER_URL=spark://10.42.0.10:7077\n',
+    );
     expect(files['/etc/systemd/system/spark-worker.service'].content).toMatch(
       /ExecStartPre=\/usr\/local\/lib\/spark-bootstrap\/wait-for-port/,
     );

@@ -222,7 +222,7 @@ describe('the example app on Node 22 LTS', () => {
       synth(process.execPath, 'here');
       synth(node22(), 'node22');
       const stacks = fs.readdirSync(path.join(dir, 'here', 'stacks')).sort();
-      expect(stacks).toEqual(['example', 'existing-network', 'multi-pool']);
+      expect(stacks).toEqual(['example', 'existing-network', 'high-availability', 'multi-pool']);
       for (const stack of stacks) {
         const read = (out: string) => fs.readFileSync(path.join(dir, out, 'stacks', stack, 'cdk.tf.json'), 'utf8');
         expect({ stack, same: read('node22') === read('here') }).toEqual({ stack, same: true });

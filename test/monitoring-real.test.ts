@@ -121,7 +121,7 @@ describe('monitoring with the real tools', () => {
       path.join(fileSd, 'spark-workers.json'),
       JSON.stringify([{ targets: [`127.0.0.1:${workerPort}`], labels: { role: 'worker' } }]),
     );
-    const config = prometheusConfig({ clusterName: 'analytics', masterIp: '127.0.0.1', webUiTls: false, settings })
+    const config = prometheusConfig({ clusterName: 'analytics', masterIps: ['127.0.0.1'], webUiTls: false, settings })
       .split('127.0.0.1:8080')
       .join(`127.0.0.1:${masterPort}`)
       .split(MONITORING_PATHS.fileSdDir)

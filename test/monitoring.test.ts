@@ -228,7 +228,9 @@ describe('monitoring', () => {
       const config = parse(files[MONITORING_PATHS.prometheusConfig].content);
       const master = config.scrape_configs.find((j: { job_name: string }) => j.job_name === 'spark-master');
       expect(master).toMatchObject({ scheme: 'https', static_configs: [{ targets: ['10.42.0.10:8480'] }] });
-      expect(files[MONITORING_PATHS.discoveryEnv].content).toContain('MASTER_JSON_URL="https://10.42.0.10:8480/json/"');
+      expect(files[MONITORING_PATHS.discoveryEnv].content).toContain(
+        'MASTER_JSON_URLS="https://10.42.0.10:8480/json/"',
+      );
       expect(files[MONITORING_PATHS.discoveryEnv].content).toContain('DRIVER_UI_PORTS="4440-4449"');
     });
 
@@ -296,7 +298,11 @@ describe('monitoring', () => {
     it('SparkMasterDown fires after a minute without the master, and clears when it answers', () => {
       ruleTest('SparkMasterDown', { [`up${labels(master)}`]: '1 1 0x8 1x4' }, [
         { at: '1m', alerts: [] },
-        { at: '2m', alerts: [{ ...master, severity: 'critical' }], summary: 'The Spark master does not answer' },
+        {
+          at: '2m',
+          alerts: [{ ...master, severity: 'critical' }],
+          summary: 'Spark master 10.42.0.10:8080 does not answer',
+        },
         { at: '3m15s', alerts: [] },
       ]);
     });
@@ -407,8 +413,9 @@ describe('monitoring', () => {
   });
 
   describe('worker discovery', () => {
-    it("lists every worker the master's /json/ page names, and keeps the lists when the master is away", async () => {
+    it("lists every worker the masters' /json/ pages name, skips a master that is away, and keeps the lists when all are", async () => {
       let answer: 'workers' | 'down' = 'workers';
+      // Named test doubles of the active master and a standby (real HTTP on loopback).
       const fakeMaster = http.createServer((req, res) => {
         if (answer === 'down' || req.url !== '/json/') {
           res.writeHead(503).end();
@@ -416,6 +423,7 @@ describe('monitoring', () => {
         }
         res.writeHead(200, { 'content-type': 'application/json' }).end(
           JSON.stringify({
+            status: 'ALIVE',
             workers: [
               { id: 'worker-1', host: '10.42.0.21', port: 7078, state: 'ALIVE' },
               { id: 'worker-2', host: '10.42.0.22', port: 7078, state: 'DEAD' },
@@ -423,11 +431,22 @@ describe('monitoring', () => {
           }),
         );
       });
-      await new Promise<void>((r) => fakeMaster.listen(0, '127.0.0.1', r));
+      const fakeStandby = http.createServer((_req, res) => {
+        if (answer === 'down') res.writeHead(503).end();
+        else res.writeHead(200).end(JSON.stringify({ status: 'STANDBY', workers: [] }));
+      });
+      for (const server of [fakeMaster, fakeStandby]) {
+        await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      }
       const driverUi = http.createServer((_req, res) => res.end());
       await new Promise<void>((r) => driverUi.listen(0, '127.0.0.1', r));
-      const masterPort = (fakeMaster.address() as { port: number }).port;
-      const driverPort = (driverUi.address() as { port: number }).port;
+      const portOf = (server: http.Server) => (server.address() as { port: number }).port;
+      const driverPort = portOf(driverUi);
+      // A master whose host is down: nothing listens on the port.
+      const closed = http.createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+      const closedPort = portOf(closed);
+      await new Promise<void>((r) => closed.close(() => r()));
       const out = fs.mkdtempSync(path.join(os.tmpdir(), 'file-sd-'));
       const discover = () =>
         new Promise<string>((resolve) => {
@@ -435,7 +454,10 @@ describe('monitoring', () => {
             env: {
               ...process.env,
               ONCE: '1',
-              MASTER_JSON_URL: `http://127.0.0.1:${masterPort}/json/`,
+              MASTER_JSON_URLS: [fakeStandby, fakeMaster]
+                .map((m) => `http://127.0.0.1:${portOf(m)}/json/`)
+                .concat(`http://127.0.0.1:${closedPort}/json/`)
+                .join(' '),
               WORKER_UI_PORT: '8081',
               NODE_EXPORTER_PORT: '9100',
               DRIVER_HOST: '127.0.0.1',
@@ -460,10 +482,11 @@ describe('monitoring', () => {
           { targets: [`127.0.0.1:${driverPort}`], labels: { role: 'driver' } },
         ]);
         answer = 'down';
-        expect(await discover()).toMatch(/master not readable .*keeping the last lists/);
+        expect(await discover()).toMatch(/no master readable .*keeping the last lists/);
         expect(read('spark-workers.json')[0].targets).toHaveLength(2);
       } finally {
         fakeMaster.close();
+        fakeStandby.close();
         driverUi.close();
       }
     });
@@ -524,7 +547,7 @@ describe('monitoring', () => {
 
   it('renders a config whose scrape jobs name every endpoint', () => {
     const config = parse(
-      prometheusConfig({ clusterName: 'a', masterIp: '10.0.0.10', webUiTls: false, settings: SETTINGS }),
+      prometheusConfig({ clusterName: 'a', masterIps: ['10.0.0.10'], webUiTls: false, settings: SETTINGS }),
     );
     expect(
       config.scrape_configs.map((j: { job_name: string; metrics_path?: string }) => [j.job_name, j.metrics_path]),

@@ -1,4 +1,4 @@
-"""Writes Prometheus file-based discovery files from the Spark master's own worker list.
+"""Writes Prometheus file-based discovery files from the Spark masters' own worker lists.
 
 Runs on the master (spark-worker-discovery.service); what it does and why: README, Monitoring.
 Settings from the environment (discovery.env); ONCE=1 runs once.
@@ -26,13 +26,13 @@ def write_targets(out_dir, name, groups):
 
 
 def master_workers(url):
-    """The hosts of every worker the master lists, in any state, sorted."""
+    """The hosts of every worker one master lists, in any state."""
     # The master's certificate names its public address, not this one: the request stays on
     # the master itself, and the page carries nothing secret.
     context = ssl._create_unverified_context() if url.startswith("https://") else None
     with urllib.request.urlopen(url, timeout=10, context=context) as response:
         page = json.load(response)
-    return sorted({w["host"] for w in page.get("workers", []) if w.get("host")})
+    return {w["host"] for w in page.get("workers", []) if w.get("host")}
 
 
 def open_ports(host, first, last):
@@ -49,11 +49,18 @@ def open_ports(host, first, last):
 
 def run_once(env):
     out_dir = env["OUT_DIR"]
-    try:
-        hosts = master_workers(env["MASTER_JSON_URL"])
-    except (OSError, ValueError) as error:
-        print(f"discover-workers: master not readable ({error}); keeping the last lists", file=sys.stderr)
+    # Every master: the active one lists the workers, standbys list none, a master that is
+    # down is skipped. With none readable, the last lists stay.
+    hosts, errors = set(), []
+    for url in env["MASTER_JSON_URLS"].split():
+        try:
+            hosts.update(master_workers(url))
+        except (OSError, ValueError) as error:
+            errors.append(f"{url}: {error}")
+    if len(errors) == len(env["MASTER_JSON_URLS"].split()):
+        print(f"discover-workers: no master readable ({'; '.join(errors)}); keeping the last lists", file=sys.stderr)
     else:
+        hosts = sorted(hosts)
         workers = [{"targets": [f"{h}:{env['WORKER_UI_PORT']}" for h in hosts], "labels": {"role": "worker"}}]
         nodes = [{"targets": [f"{h}:{env['NODE_EXPORTER_PORT']}" for h in hosts], "labels": {"role": "worker"}}]
         write_targets(out_dir, "spark-workers.json", workers if hosts else [])

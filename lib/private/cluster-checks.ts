@@ -143,6 +143,14 @@ const OWNED_SPARK_KEYS: readonly {
     fix: 'Drop the key and set rpcEncryption: true or false.',
   },
   {
+    matches: (k) =>
+      k === 'spark.deploy.recoveryMode' ||
+      k.startsWith('spark.deploy.zookeeper.') ||
+      k === 'spark.deploy.recoveryDirectory',
+    why: "the masters' recovery follows highAvailability (ZooKeeper) and master.volumeGiB (a directory on the volume)",
+    fix: 'Drop the key; set highAvailability for standby masters, or master.volumeGiB for a single master that recovers its state.',
+  },
+  {
     matches: (k) => k === 'spark.network.crypto.authEngineVersion',
     why: 'the library pins auth engine version 2 (version 1 is weaker)',
     fix: 'Drop the key.',

@@ -1,6 +1,12 @@
 import { stringify } from 'yaml';
 import { APP_UI_PORTS, MASTER_UI_PORT, WORKER_UI_PORT } from '../bootstrap';
-import { ISparkCapability, SparkIngressContribution, SparkNodeContribution, SparkNodeRole } from '../capability';
+import {
+  ISparkCapability,
+  SparkIngressContribution,
+  SparkMasterNode,
+  SparkNodeContribution,
+  SparkNodeRole,
+} from '../capability';
 import { CloudConfigFile } from '../cloud-config';
 import {
   NODE_EXPORTER_PORT,
@@ -51,7 +57,8 @@ export type PrometheusSettings = Required<SparkPrometheusOptions>;
 /** What the Prometheus config and rules depend on. */
 export interface PrometheusRenderProps {
   readonly clusterName: string;
-  readonly masterIp: string;
+  /** Every master's address; Prometheus runs on the first. */
+  readonly masterIps: readonly string[];
   readonly webUiTls: boolean;
   readonly settings: PrometheusSettings;
 }
@@ -61,7 +68,8 @@ export interface MonitoringCapabilityProps {
   /** Construct path for errors. */
   readonly where: string;
   readonly clusterName: string;
-  readonly masterIp: string;
+  /** Every master's address, the first master's (where Prometheus runs) first. */
+  readonly masterIps: readonly string[];
   readonly options?: SparkMonitoringOptions;
   readonly webUiTls: boolean;
   /** Whether the master has a volume (Prometheus keeps its data there). */
@@ -120,12 +128,13 @@ export function prometheusSettings(where: string, options: SparkMonitoringOption
 
 /** The Prometheus configuration: the master, the discovered workers, drivers and node exporters. */
 export function prometheusConfig(props: PrometheusRenderProps): string {
-  const { masterIp, webUiTls: tls, settings } = props;
+  const { masterIps, webUiTls: tls, settings } = props;
   const sd = (file: string) => [{ files: [`${MONITORING_PATHS.fileSdDir}/${file}`], refresh_interval: '30s' }];
   // The UIs' certificate names their public address, not the private one scraped here, and
   // the scrape never leaves the cluster's network: verify nothing, send nothing secret.
   const spark = tls ? { scheme: 'https', tls_config: { insecure_skip_verify: true } } : { scheme: 'http' };
-  const master = `${masterIp}:${uiPort(MASTER_UI_PORT, tls)}`;
+  // Every master: a standby serves its metrics too (0 workers, 0 applications).
+  const masters = masterIps.map((ip) => `${ip}:${uiPort(MASTER_UI_PORT, tls)}`);
   const config = {
     global: {
       scrape_interval: `${settings.scrapeIntervalSeconds}s`,
@@ -138,13 +147,13 @@ export function prometheusConfig(props: PrometheusRenderProps): string {
         job_name: 'spark-master',
         metrics_path: SPARK_METRICS_PATHS.master,
         ...spark,
-        static_configs: [{ targets: [master], labels: { role: 'master' } }],
+        static_configs: [{ targets: masters, labels: { role: 'master' } }],
       },
       {
         job_name: 'spark-applications',
         metrics_path: SPARK_METRICS_PATHS.applications,
         ...spark,
-        static_configs: [{ targets: [master], labels: { role: 'master' } }],
+        static_configs: [{ targets: masters, labels: { role: 'master' } }],
       },
       {
         job_name: 'spark-worker',
@@ -166,7 +175,7 @@ export function prometheusConfig(props: PrometheusRenderProps): string {
       },
       {
         job_name: 'node',
-        static_configs: [{ targets: [`${masterIp}:${NODE_EXPORTER_PORT}`], labels: { role: 'master' } }],
+        static_configs: [{ targets: masterIps.map((ip) => `${ip}:${NODE_EXPORTER_PORT}`), labels: { role: 'master' } }],
         file_sd_configs: sd('node-workers.json'),
       },
     ],
@@ -184,8 +193,9 @@ export function alertRules(settings: PrometheusSettings): string {
       for: '1m',
       labels: { severity: 'critical' },
       annotations: {
-        summary: 'The Spark master does not answer',
-        description: 'Prometheus has not scraped the master for a minute: its service or its web UI is down.',
+        summary: 'Spark master {{ $labels.instance }} does not answer',
+        description:
+          'Prometheus has not scraped this master for a minute: its service or its web UI is down. With standby masters, another one takes over; the cluster has one fewer to lose.',
       },
     },
     {
@@ -322,19 +332,20 @@ export class MonitoringCapability implements ISparkCapability {
     return rules;
   }
 
-  node(role: SparkNodeRole): SparkNodeContribution {
+  /** Prometheus runs on the first master; every node gets the node exporter. */
+  node(role: SparkNodeRole, master?: SparkMasterNode): SparkNodeContribution {
     if (!this.metrics) return {};
     const files: CloudConfigFile[] = [
       { path: MONITORING_PATHS.exitHook, permissions: '0755', content: readScript('bootstrap-metrics.sh') },
     ];
     const exporter = { name: 'prometheus-node-exporter', content: readAsset('prometheus-node-exporter.service') };
-    if (role === 'worker' || !this.prometheus) {
+    if (role === 'worker' || !this.prometheus || (master?.index ?? 0) !== 0) {
       return { packages: ['prometheus-node-exporter'], files, services: [exporter] };
     }
     const tls = this.props.webUiTls;
     const render: PrometheusRenderProps = {
       clusterName: this.props.clusterName,
-      masterIp: this.props.masterIp,
+      masterIps: this.props.masterIps,
       webUiTls: tls,
       settings: this.prometheus,
     };
@@ -356,10 +367,12 @@ export class MonitoringCapability implements ISparkCapability {
       {
         path: MONITORING_PATHS.discoveryEnv,
         content: envFile({
-          MASTER_JSON_URL: `${tls ? 'https' : 'http'}://${this.props.masterIp}:${uiPort(MASTER_UI_PORT, tls)}/json/`,
+          MASTER_JSON_URLS: this.props.masterIps
+            .map((ip) => `${tls ? 'https' : 'http'}://${ip}:${uiPort(MASTER_UI_PORT, tls)}/json/`)
+            .join(' '),
           WORKER_UI_PORT: uiPort(WORKER_UI_PORT, tls),
           NODE_EXPORTER_PORT,
-          DRIVER_HOST: this.props.masterIp,
+          DRIVER_HOST: this.props.masterIps[0],
           DRIVER_UI_PORTS: `${uiPort(APP_UI_PORTS.from, tls)}-${uiPort(APP_UI_PORTS.to, tls)}`,
           OUT_DIR: MONITORING_PATHS.fileSdDir,
           INTERVAL: 30,

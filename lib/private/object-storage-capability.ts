@@ -1,6 +1,12 @@
 import { Construct } from 'constructs';
 import { HISTORY_UI_PORT, historyServerContribution } from '../bootstrap';
-import { ISparkCapability, SparkIngressContribution, SparkNodeContribution, SparkNodeRole } from '../capability';
+import {
+  ISparkCapability,
+  SparkIngressContribution,
+  SparkMasterNode,
+  SparkNodeContribution,
+  SparkNodeRole,
+} from '../capability';
 import type { SparkObjectStorageOptions } from '../cluster';
 import { ISparkContainer, SparkContainer, SparkObjectStorage } from '../object-storage';
 import { Port } from '../security';
@@ -72,7 +78,11 @@ export class ObjectStorageCapability implements ISparkCapability {
     ];
   }
 
-  node(role: SparkNodeRole): SparkNodeContribution {
-    return role === 'master' ? historyServerContribution() : {};
+  /**
+   * The history server runs on the first master only: one is enough, and it reads the event
+   * logs from Swift whichever master is active.
+   */
+  node(role: SparkNodeRole, master?: SparkMasterNode): SparkNodeContribution {
+    return role === 'master' && (master?.index ?? 0) === 0 ? historyServerContribution() : {};
   }
 }

@@ -50,11 +50,60 @@ export function fillTemplate(template: string, resolve: Resolver = defaultResolv
   return out;
 }
 
-/** The user_data of every server in a synthesized stack, keyed by resource name. */
+/**
+ * A server's user_data as a template. User data over Nova's limit is `${base64gzip("...")}`:
+ * its argument is a quoted HCL template whose literal parts carry HCL's escapes (a subset of
+ * JSON's) and whose `${...}` references are left as they are, quotes and all; this returns
+ * the template Terraform compresses at apply.
+ */
+export function userDataTemplate(userData: string): string {
+  const open = '${base64gzip("';
+  if (!userData.startsWith(open) || !userData.endsWith('")}')) return userData;
+  const body = userData.slice(open.length, -3);
+  let out = '';
+  let literal = '';
+  const flush = () => {
+    out += JSON.parse(`"${literal}"`) as string;
+    literal = '';
+  };
+  for (let i = 0; i < body.length;) {
+    if (body[i] === '\\') {
+      literal += body.slice(i, i + 2);
+      i += 2;
+    } else if (body.startsWith('$${', i) || body.startsWith('%%{', i)) {
+      literal += body.slice(i, i + 3);
+      i += 3;
+    } else if (body.startsWith('${', i)) {
+      flush();
+      let depth = 0;
+      let quoted = false;
+      let j = i + 1;
+      for (; j < body.length; j++) {
+        const c = body[j];
+        if (quoted && c === '\\') j++;
+        else if (c === '"') quoted = !quoted;
+        else if (!quoted && c === '{') depth++;
+        else if (!quoted && c === '}' && --depth === 0) break;
+      }
+      out += body.slice(i, j + 1);
+      i = j + 1;
+    } else if (body[i] === '"') {
+      throw new Error(`userDataTemplate: an unescaped quote at ${i} of the base64gzip argument`);
+    } else {
+      literal += body[i++];
+    }
+  }
+  flush();
+  return out;
+}
+
+/** The user_data of every server in a synthesized stack (as templates), keyed by resource name. */
 export function userDataOf(synthesized: string): Record<string, string> {
   const config = JSON.parse(synthesized);
   const servers = config.resource?.openstack_compute_instance_v2 ?? {};
-  return Object.fromEntries(Object.entries(servers).map(([name, s]) => [name, (s as { user_data: string }).user_data]));
+  return Object.fromEntries(
+    Object.entries(servers).map(([name, s]) => [name, userDataTemplate((s as { user_data: string }).user_data)]),
+  );
 }
 
 /** The files a cloud-config writes, by path. */

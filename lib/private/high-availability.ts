@@ -1,0 +1,115 @@
+import { Construct } from 'constructs';
+import { ComputeServergroupV2 } from '../../.gen/providers/openstack/compute-servergroup-v2';
+import { NODE_PATHS } from '../bootstrap';
+import { ISparkCapability, SparkMasterNode, SparkNodeContribution, SparkNodeRole } from '../capability';
+import {
+  DEFAULT_MASTER_COUNT,
+  MAX_MASTER_COUNT,
+  SparkHighAvailabilityOptions,
+  ZOOKEEPER_PORTS,
+} from '../high-availability';
+import { invalid } from './errors';
+import { ZOOKEEPER_SERVICE, zookeeperContribution } from './zookeeper';
+
+/** Where a single master with a volume keeps its recovery state: on that volume. */
+export const FILESYSTEM_RECOVERY_DIR = `${NODE_PATHS.localDir}/recovery`;
+
+/** How the cluster's masters survive the loss of one. */
+export type RecoveryMode = 'NONE' | 'FILESYSTEM' | 'ZOOKEEPER';
+
+/** What the capability needs from its cluster. */
+export interface HighAvailabilityProps {
+  /** Construct path for errors. */
+  readonly where: string;
+  readonly clusterName: string;
+  readonly options?: boolean | SparkHighAvailabilityOptions;
+  /** Whether each master has a volume (single-master recovery keeps its state there). */
+  readonly masterVolume: boolean;
+  /** The masters' fixed addresses, in order: as many as the options ask for. */
+  readonly masterIps: readonly string[];
+}
+
+/** The number of masters the options ask for: 1 without high availability. */
+export function masterCountOf(where: string, options: boolean | SparkHighAvailabilityOptions | undefined): number {
+  if (options === undefined || options === false) return 1;
+  if (options === true) return DEFAULT_MASTER_COUNT;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalid(
+      `${where}: highAvailability`,
+      'must be true, false or an object of high-availability options',
+      options,
+      'Use highAvailability: true, or highAvailability: { masters: 3 }.',
+    );
+  }
+  const count = options.masters ?? DEFAULT_MASTER_COUNT;
+  if (
+    typeof count !== 'number' ||
+    !Number.isInteger(count) ||
+    count < 3 ||
+    count > MAX_MASTER_COUNT ||
+    count % 2 === 0
+  ) {
+    throw invalid(
+      `${where}: highAvailability.masters`,
+      `must be an odd whole number from 3 to ${MAX_MASTER_COUNT}: ZooKeeper needs a majority of the masters, so an even count survives no more losses than one fewer`,
+      count,
+      'Use 3 (survives the loss of one master) or 5 (of two).',
+    );
+  }
+  return count;
+}
+
+/**
+ * High availability of the cluster's masters: standby masters elected through a ZooKeeper
+ * ensemble on the masters (ZOOKEEPER recovery), or, for one master with a volume, its state
+ * kept on the volume (FILESYSTEM recovery) so that a restarted master keeps its workers and
+ * applications. The masters themselves are the cluster's; this says how many, puts them in a
+ * hard anti-affinity server group, and contributes their settings, files and services.
+ */
+export class HighAvailabilityCapability implements ISparkCapability {
+  readonly masterCount: number;
+  readonly mode: RecoveryMode;
+  /** The masters' anti-affinity server group, with standby masters. */
+  readonly serverGroupId?: string;
+  private readonly masterIps: readonly string[];
+
+  constructor(scope: Construct, props: HighAvailabilityProps) {
+    this.masterCount = masterCountOf(props.where, props.options);
+    this.masterIps = props.masterIps;
+    this.mode = this.masterCount > 1 ? 'ZOOKEEPER' : props.masterVolume ? 'FILESYSTEM' : 'NONE';
+    if (this.masterCount > 1) {
+      // Hard anti-affinity: Nova refuses to schedule two masters on one hypervisor (it fails the
+      // server instead), so the loss of a hypervisor never takes a ZooKeeper majority with it.
+      const group = new ComputeServergroupV2(scope, 'MasterGroup', {
+        name: `${props.clusterName}-masters`,
+        policies: ['anti-affinity'],
+      });
+      this.serverGroupId = group.id;
+    }
+  }
+
+  sparkDefaults(): Record<string, string> {
+    if (this.mode === 'ZOOKEEPER') {
+      return {
+        'spark.deploy.recoveryMode': 'ZOOKEEPER',
+        'spark.deploy.zookeeper.url': this.masterIps.map((ip) => `${ip}:${ZOOKEEPER_PORTS.client}`).join(','),
+        'spark.deploy.zookeeper.dir': '/spark',
+      };
+    }
+    if (this.mode === 'FILESYSTEM') {
+      return { 'spark.deploy.recoveryMode': 'FILESYSTEM', 'spark.deploy.recoveryDirectory': FILESYSTEM_RECOVERY_DIR };
+    }
+    return {};
+  }
+
+  node(role: SparkNodeRole, master?: SparkMasterNode): SparkNodeContribution {
+    if (role !== 'master' || this.mode !== 'ZOOKEEPER' || !master) return {};
+    const zookeeper = zookeeperContribution({ servers: this.masterIps, myIndex: master.index });
+    // The master starts after its ZooKeeper server.
+    const dropIn = {
+      path: '/etc/systemd/system/spark-master.service.d/zookeeper.conf',
+      content: `[Unit]\nWants=${ZOOKEEPER_SERVICE}.service\nAfter=${ZOOKEEPER_SERVICE}.service\n`,
+    };
+    return { ...zookeeper, files: [...(zookeeper.files ?? []), dropIn] };
+  }
+}
