@@ -1,20 +1,23 @@
 /**
  * `npm run status -- <stack> [options]`: what a deployed cluster is doing now, as an operator
- * asks after `cdktf deploy`: is the master alive, has every pool's worker registered, how many
- * cores and how much memory are in use, which applications run or wait, which alerts fire.
+ * asks after `cdktf deploy`: is a master alive (and, with several masters, is each other one a
+ * standby), has every pool's worker registered, how many cores and how much memory are in use,
+ * which applications run or wait, which alerts fire.
  *
  * It reads the stack's outputs and servers from its state (`tofu show -json` in the
  * synthesized stack, so SPARK_STATE_DIR's state when the stack was synthesized with it), then
- * the master's `/json/` and, when the cluster runs Prometheus, its `/api/v1/alerts`. The web
- * UI must be reachable from here (`access.webUiFrom`), Prometheus too (`access.metricsFrom`).
- * A private CA's certificate: NODE_EXTRA_CA_CERTS=ca.pem.
+ * every master's `/json/` at once and, when the cluster runs Prometheus, its `/api/v1/alerts`.
+ * The web UI must be reachable from here (`access.webUiFrom`), Prometheus too
+ * (`access.metricsFrom`). A private CA's certificate: NODE_EXTRA_CA_CERTS=ca.pem.
  *
- *   --master-url URL      the master's web UI (default: the stack's master_web_ui_url output)
- *   --prometheus-url URL  the cluster's Prometheus (default: its prometheus_url output)
- *   --dir DIR             the synthesized stack (default cdktf.out/stacks/<stack>)
+ *   --master-url URL[,URL]  the masters' web UIs; repeat it or list them (default: the stack's
+ *                           master_web_ui_urls output, else its master_web_ui_url)
+ *   --prometheus-url URL    the cluster's Prometheus (default: its prometheus_url output)
+ *   --dir DIR               the synthesized stack (default cdktf.out/stacks/<stack>)
  *
  * Exit status: 0 all well, 1 a pool misses workers, a worker is not alive, an application
- * waits or an alert fires, 2 the master (or the stack) cannot be read.
+ * waits, an alert fires, a standby master is down or not STANDBY, two masters are ALIVE, or
+ * the stack's master outputs are malformed, 2 no master is ALIVE (or the stack cannot be read).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -23,33 +26,44 @@ import { applyToolsEnv, REPO_ROOT } from './tools-env';
 
 export interface StatusOptions {
   readonly stack: string;
-  readonly masterUrl?: string;
+  /** Every master's web UI, overriding the stack's outputs. */
+  readonly masterUrls?: readonly string[];
   readonly prometheusUrl?: string;
   readonly dir?: string;
 }
 
 export function parseStatusArgs(argv: string[]): StatusOptions {
-  const options: { stack: string; masterUrl?: string; prometheusUrl?: string; dir?: string } = { stack: '' };
+  const options: { stack: string; masterUrls?: string[]; prometheusUrl?: string; dir?: string } = { stack: '' };
   const value = (flag: string, text: string | undefined) => {
     if (!text || text.startsWith('--')) throw new Error(`${flag} takes a value`);
     return text;
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--master-url') options.masterUrl = value(arg, argv[++i]);
-    else if (arg === '--prometheus-url') options.prometheusUrl = value(arg, argv[++i]);
+    if (arg === '--master-url') {
+      const urls = value(arg, argv[++i]).split(',');
+      if (urls.some((u) => u.trim() === '')) throw new Error(`--master-url ${argv[i]}: an empty URL in the list`);
+      options.masterUrls = [...(options.masterUrls ?? []), ...urls.map((u) => u.trim())];
+    } else if (arg === '--prometheus-url') options.prometheusUrl = value(arg, argv[++i]);
     else if (arg === '--dir') options.dir = value(arg, argv[++i]);
     else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else if (options.stack) throw new Error(`one stack at a time: got ${options.stack} and ${arg}`);
     else options.stack = arg;
   }
-  if (!options.stack) throw new Error('usage: npm run status -- <stack> [--master-url URL] [--prometheus-url URL]');
+  if (!options.stack) {
+    throw new Error('usage: npm run status -- <stack> [--master-url URL[,URL...]] [--prometheus-url URL]');
+  }
   return options;
 }
 
 /** What the status reads from the stack: where to look, and what each pool should have. */
 export interface StatusTarget {
+  /** The first master's web UI: all a single-master target needs. */
   readonly masterUrl?: string;
+  /** Every master's web UI, first master first; when it lists any, `masterUrl` is not read. */
+  readonly masterUrls?: readonly string[];
+  /** What is wrong with the stack's master outputs (each needs a look). */
+  readonly outputProblems?: readonly string[];
   readonly prometheusUrl?: string;
   /** Pool id -> the workers it should have, and their private addresses in the state. */
   readonly pools: Record<string, { readonly expected: number; readonly addresses: readonly string[] }>;
@@ -64,13 +78,41 @@ export interface ShownState {
 }
 
 /**
- * The target from a state: URLs from the outputs (master_web_ui_url, prometheus_url), pools
- * from the worker_pools output (pool -> count) or else from the servers the state holds.
+ * The masters' URLs from the outputs: master_web_ui_urls, else (old single-master stacks, or a
+ * list with no URL in it) master_web_ui_url; and what is wrong with the list.
+ */
+function masterUrlsFromOutputs(outputs: Record<string, { value: unknown }>): { urls: string[]; problems: string[] } {
+  const first = outputs.master_web_ui_url?.value;
+  const fallback = typeof first === 'string' && first !== '' ? [first] : [];
+  if (!('master_web_ui_urls' in outputs)) return { urls: fallback, problems: [] };
+  const listed = outputs.master_web_ui_urls.value;
+  const problems: string[] = [];
+  const urls: string[] = [];
+  if (!Array.isArray(listed)) {
+    problems.push(`master_web_ui_urls is ${JSON.stringify(listed)}, not a list of URLs`);
+  } else if (listed.length === 0) {
+    problems.push('master_web_ui_urls is an empty list');
+  } else {
+    listed.forEach((url, i) => {
+      if (typeof url === 'string' && url !== '') urls.push(url);
+      else problems.push(`master_web_ui_urls[${i}] is ${JSON.stringify(url) ?? String(url)}, not a URL`);
+    });
+  }
+  if (urls.length > 0) return { urls, problems };
+  if (fallback.length > 0) problems.push('read master_web_ui_url alone');
+  return { urls: fallback, problems };
+}
+
+/**
+ * The target from a state: URLs from the outputs (master_web_ui_urls or master_web_ui_url,
+ * prometheus_url), pools from the worker_pools output (pool -> count) or else from the servers
+ * the state holds.
  */
 export function targetFromState(state: ShownState): StatusTarget {
   const outputs = state.values?.outputs ?? {};
   const text = (name: string) =>
     typeof outputs[name]?.value === 'string' ? (outputs[name].value as string) : undefined;
+  const masters = masterUrlsFromOutputs(outputs);
   const pools: Record<string, { expected: number; addresses: string[] }> = {};
   const declared = outputs.worker_pools?.value;
   if (declared && typeof declared === 'object') {
@@ -92,7 +134,13 @@ export function targetFromState(state: ShownState): StatusTarget {
     if (ip) pools[pool].addresses.push(ip);
   }
   for (const pool of Object.values(pools)) pool.addresses.sort();
-  return { masterUrl: text('master_web_ui_url'), prometheusUrl: text('prometheus_url'), pools };
+  return {
+    masterUrl: text('master_web_ui_url'),
+    masterUrls: masters.urls,
+    outputProblems: masters.problems,
+    prometheusUrl: text('prometheus_url'),
+    pools,
+  };
 }
 
 /** The parts of the master's /json/ the status reads. */
@@ -106,11 +154,25 @@ interface MasterJson {
   readonly activeapps?: { name: string; state: string; cores: number }[];
 }
 
+/** One master as the status found it. */
+export interface MasterReport {
+  readonly url: string;
+  /** The `status` its `/json/` reports (ALIVE, STANDBY, RECOVERING, COMPLETING_RECOVERY), or unreachable. */
+  readonly status: 'unreachable' | string;
+  /** Why it gave no usable answer, when unreachable. */
+  readonly why?: string;
+}
+
 /** What the status found. */
 export interface ClusterStatus {
+  /** The master the rest is about: the ALIVE one (the first listed, if several are), else the first. */
   readonly masterUrl: string;
   readonly master: 'unreachable' | string;
   readonly why?: string;
+  /** Every master read, in the order the outputs (or --master-url) list them. */
+  readonly masters: readonly MasterReport[];
+  /** What is wrong with the stack's master outputs. */
+  readonly outputProblems: readonly string[];
   readonly pools: { pool: string; expected: number; alive: number; missing: string[] }[];
   /** Alive workers the state puts in no pool (another cluster's, or a server Terraform lost). */
   readonly unknownWorkers: string[];
@@ -127,7 +189,16 @@ export interface ClusterStatus {
 async function getJson(url: string): Promise<unknown> {
   const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return response.json();
+  const body = await response.text();
+  try {
+    return JSON.parse(body);
+  } catch {
+    // A proxy's login page or a misrouted port answers 200 too: show what came back.
+    const start = body.replace(/\s+/g, ' ').trim().slice(0, 40);
+    throw new Error(
+      `not JSON (${response.headers.get('content-type') ?? 'no content-type'}): ${JSON.stringify(start)}`,
+    );
+  }
 }
 
 /** Why a URL gave no answer, in a few words. */
@@ -143,11 +214,45 @@ function unreachable(err: unknown): string {
   return cause.code ?? cause.message ?? e.message ?? String(err);
 }
 
-/** Reads the master (and Prometheus) of `target`. */
+/** One master's `/json/`, or why it has none. */
+async function readMaster(url: string): Promise<{ report: MasterReport; page?: MasterJson }> {
+  let page: unknown;
+  try {
+    page = await getJson(`${url}/json/`);
+  } catch (err) {
+    return { report: { url, status: 'unreachable', why: unreachable(err) } };
+  }
+  const status = typeof page === 'object' && page !== null ? (page as MasterJson).status : undefined;
+  if (typeof status !== 'string') {
+    return { report: { url, status: 'unreachable', why: 'its /json/ names no status (not a Spark master?)' } };
+  }
+  return { report: { url, status }, page: page as MasterJson };
+}
+
+async function readAlerts(prometheusUrl: string): Promise<NonNullable<ClusterStatus['alerts']>> {
+  try {
+    const body = (await getJson(`${prometheusUrl}/api/v1/alerts`)) as {
+      data?: { alerts?: { labels: Record<string, string>; state: string }[] };
+    };
+    const named = (state: string) =>
+      (body.data?.alerts ?? [])
+        .filter((a) => a.state === state)
+        .map((a) => `${a.labels.alertname}${a.labels.instance ? ` (${a.labels.instance})` : ''}`)
+        .sort();
+    return { firing: named('firing'), pending: named('pending') };
+  } catch (err) {
+    return { error: unreachable(err) };
+  }
+}
+
+/** Reads every master (and Prometheus) of `target` at once. */
 export async function clusterStatus(target: StatusTarget): Promise<ClusterStatus> {
-  const masterUrl = (target.masterUrl ?? '').replace(/\/+$/, '');
+  const listed = target.masterUrls?.length ? target.masterUrls : target.masterUrl ? [target.masterUrl] : [];
+  // The same master twice would read as two ALIVE masters.
+  const urls = [...new Set(listed.map((u) => u.replace(/\/+$/, '')).filter((u) => u !== ''))];
   const empty = {
-    masterUrl,
+    masters: [],
+    outputProblems: target.outputProblems ?? [],
     pools: [],
     unknownWorkers: [],
     aliveWorkers: 0,
@@ -157,14 +262,22 @@ export async function clusterStatus(target: StatusTarget): Promise<ClusterStatus
     running: [],
     waiting: [],
   };
-  if (!masterUrl) return { ...empty, master: 'unreachable', why: 'the stack has no master_web_ui_url output' };
-  let page: MasterJson;
-  try {
-    page = (await getJson(`${masterUrl}/json/`)) as MasterJson;
-  } catch (err) {
-    return { ...empty, master: 'unreachable', why: unreachable(err) };
+  if (urls.length === 0) {
+    return { ...empty, masterUrl: '', master: 'unreachable', why: 'the stack has no master_web_ui_url output' };
   }
-  const workers = page.workers ?? [];
+  const prometheusUrl = target.prometheusUrl?.replace(/\/+$/, '');
+  const [read, alerts] = await Promise.all([
+    Promise.all(urls.map(readMaster)),
+    prometheusUrl ? readAlerts(prometheusUrl) : undefined,
+  ]);
+  const masters = read.map((r) => r.report);
+  const leader = read.find((r) => r.report.status === 'ALIVE');
+  if (!leader?.page) {
+    const [first] = masters;
+    return { ...empty, masters, masterUrl: first.url, master: first.status, why: first.why };
+  }
+  const page = leader.page;
+  const workers = Array.isArray(page.workers) ? page.workers : [];
   const alive = new Set(workers.filter((w) => w.state === 'ALIVE').map((w) => w.host));
   const known = new Set<string>();
   const pools = Object.entries(target.pools)
@@ -178,27 +291,12 @@ export async function clusterStatus(target: StatusTarget): Promise<ClusterStatus
         missing: addresses.filter((a) => !alive.has(a)),
       };
     });
-  const apps = page.activeapps ?? [];
-  let alerts: ClusterStatus['alerts'];
-  const prometheusUrl = target.prometheusUrl?.replace(/\/+$/, '');
-  if (prometheusUrl) {
-    try {
-      const body = (await getJson(`${prometheusUrl}/api/v1/alerts`)) as {
-        data?: { alerts?: { labels: Record<string, string>; state: string }[] };
-      };
-      const named = (state: string) =>
-        (body.data?.alerts ?? [])
-          .filter((a) => a.state === state)
-          .map((a) => `${a.labels.alertname}${a.labels.instance ? ` (${a.labels.instance})` : ''}`)
-          .sort();
-      alerts = { firing: named('firing'), pending: named('pending') };
-    } catch (err) {
-      alerts = { error: unreachable(err) };
-    }
-  }
+  const apps = Array.isArray(page.activeapps) ? page.activeapps : [];
   return {
     ...empty,
-    master: page.status ?? 'ALIVE',
+    masterUrl: leader.report.url,
+    master: 'ALIVE',
+    masters,
     pools,
     unknownWorkers: [...alive].filter((h) => !known.has(h)).sort(),
     aliveWorkers: alive.size,
@@ -214,19 +312,85 @@ export async function clusterStatus(target: StatusTarget): Promise<ClusterStatus
 
 const gib = (mib: number) => `${(mib / 1024).toFixed(1)} GiB`;
 
+const isRecovering = (m: MasterReport) => m.status === 'RECOVERING' || m.status === 'COMPLETING_RECOVERY';
+
+/** `http://b:8080 STANDBY`, `http://c:8080 unreachable: ECONNREFUSED`. */
+const described = (m: MasterReport) => `${m.url} ${m.status === 'unreachable' ? `unreachable: ${m.why}` : m.status}`;
+
+const losses = (n: number) => (n === 0 ? 'no master loss' : n === 1 ? '1 master loss' : `${n} master losses`);
+
+/** The lines when no master is ALIVE: which masters said what, and where to look. */
+function noLeader(stack: string, status: ClusterStatus): string[] {
+  const { masters } = status;
+  const lines: string[] = [];
+  const answered = masters.filter((m) => m.status !== 'unreachable');
+  if (answered.length === 0) {
+    const all = masters.map(described).join(', ');
+    lines.push(
+      masters.length > 1
+        ? `[status] ${stack}: none of the ${masters.length} Spark masters can be reached: ${all}.`
+        : `[status] ${stack}: the Spark master cannot be reached at ${status.masterUrl || '(no URL)'}: ${status.why}.`,
+      '[status] Is the stack deployed, and is the web UI open to this machine (access.webUiFrom)? ' +
+        `--master-url overrides the ${masters.length > 1 ? 'addresses' : 'address'}.`,
+    );
+  } else {
+    lines.push(
+      masters.length > 1
+        ? `[status] ${stack}: no Spark master is ALIVE: ${masters.map(described).join(', ')}.`
+        : `[status] ${stack}: master ${status.masterUrl} is ${status.master}, not ALIVE: nothing schedules applications.`,
+    );
+    if (answered.some(isRecovering)) {
+      lines.push(
+        '[status] A master is recovering the cluster from ZooKeeper (a failover): run this again in a minute.',
+      );
+    } else if (answered.every((m) => m.status === 'STANDBY')) {
+      lines.push(
+        '[status] Every master that answers is STANDBY: none has won the election. ' +
+          'Is ZooKeeper up and reachable from the masters (spark.deploy.zookeeper.url)?',
+      );
+    }
+  }
+  if (status.outputProblems.length > 0) {
+    lines.push(`[status] The stack's master outputs: ${status.outputProblems.join('; ')}.`);
+  }
+  return lines;
+}
+
 /** The status as lines for a terminal, and its exit code. */
 export function formatStatus(stack: string, status: ClusterStatus): { lines: string[]; code: number } {
-  if (status.master === 'unreachable') {
-    return {
-      lines: [
-        `[status] ${stack}: the Spark master cannot be reached at ${status.masterUrl || '(no URL)'}: ${status.why}.`,
-        '[status] Is the stack deployed, and is the web UI open to this machine (access.webUiFrom)? --master-url overrides the address.',
-      ],
-      code: 2,
-    };
+  if (status.master !== 'ALIVE') return { lines: noLeader(stack, status), code: 2 };
+  const lines = [`[status] ${stack}: master ${status.masterUrl} is ALIVE`];
+  let degraded = false;
+  const { masters } = status;
+  if (masters.length > 1) {
+    const alive = masters.filter((m) => m.status === 'ALIVE');
+    lines.push(`  masters: ${alive.length} ALIVE of ${masters.length} (${masters.map(described).join(', ')})`);
+    if (alive.length > 1) {
+      lines.push(
+        `  SPLIT BRAIN: ${alive.length} masters are ALIVE (${alive.map((m) => m.url).join(', ')}) and each may ` +
+          'schedule applications on its own workers. Stop all but one, and check that every master uses the same ' +
+          `ZooKeeper (spark.deploy.zookeeper.url). Workers below as ${status.masterUrl} sees them.`,
+      );
+    }
+    const down = masters.filter((m) => m.status !== 'ALIVE' && m.status !== 'STANDBY');
+    if (down.length > 0) {
+      const why = down
+        .map((m) =>
+          m.status === 'unreachable' ? `${m.url} unreachable: ${m.why}` : `${m.url} is ${m.status}, not STANDBY`,
+        )
+        .join('; ');
+      const standbys = masters.filter((m) => m.status === 'STANDBY').length;
+      lines.push(
+        `  HA DEGRADED: ${why}` +
+          (alive.length === 1 ? `; the cluster now survives ${losses(standbys)}, not ${masters.length - 1}` : ''),
+      );
+    }
+    degraded = alive.length > 1 || down.length > 0;
   }
-  const lines = [`[status] ${stack}: master ${status.masterUrl} is ${status.master}`];
-  let degraded = status.master !== 'ALIVE';
+  if (status.outputProblems.length > 0) {
+    lines.push(`  stack outputs: ${status.outputProblems.join('; ')}`);
+    degraded = true;
+  }
   const expected = status.pools.reduce((n, p) => n + p.expected, 0);
   lines.push(
     `  workers: ${status.aliveWorkers} alive of ${expected} expected` +
@@ -292,7 +456,8 @@ export async function runStatus(
   }
   const status = await clusterStatus({
     ...target,
-    masterUrl: options.masterUrl ?? target.masterUrl,
+    // --master-url stands for the outputs, so what is wrong with them no longer matters.
+    ...(options.masterUrls ? { masterUrl: undefined, masterUrls: options.masterUrls, outputProblems: [] } : {}),
     prometheusUrl: options.prometheusUrl ?? target.prometheusUrl,
   });
   const { lines, code } = formatStatus(options.stack, status);

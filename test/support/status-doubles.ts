@@ -1,8 +1,9 @@
 /**
  * TEST DOUBLES for the status command (scripts/status.ts): a fake Spark master that serves a
- * `/json/` page shaped like Spark 3.5's, and a fake Prometheus that serves `/api/v1/alerts`,
- * both on loopback. The status against a real Spark master and Prometheus is still to be
- * proven in the end-to-end test (issue 16).
+ * `/json/` page shaped like Spark 3.5's (ALIVE, or STANDBY or recovering as one of several
+ * masters with ZooKeeper recovery), a fake Prometheus that serves `/api/v1/alerts`, and a page
+ * that is not JSON where a master should be, all on loopback. The status against a real Spark
+ * master and Prometheus is still to be proven in the end-to-end test (issue 16).
  */
 import * as http from 'http';
 
@@ -15,17 +16,20 @@ export interface FakeWorker {
   readonly memoryused?: number;
 }
 
-/** A loopback HTTP server answering `routes[path]` as JSON; any other path is a 404. */
-export class FakeJsonServer {
+/** A loopback HTTP server answering `routes[path]` (a content type and a body); any other path is a 404. */
+export class FakeHttpServer {
+  /** How long each answer waits (to show that several servers are read at once). */
+  protected delayMs = 0;
   private readonly server: http.Server;
-  constructor(private readonly routes: Record<string, () => unknown>) {
+  constructor(private readonly routes: Record<string, () => { contentType: string; body: string }>) {
     this.server = http.createServer((req, res) => {
       const route = this.routes[req.url ?? ''];
       if (!route) {
         res.writeHead(404).end();
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(route()));
+      const { contentType, body } = route();
+      setTimeout(() => res.writeHead(200, { 'content-type': contentType }).end(body), this.delayMs);
     });
   }
 
@@ -40,9 +44,44 @@ export class FakeJsonServer {
   }
 }
 
-/** A fake Spark standalone master: `/json/` with its workers and applications. */
+/** A loopback HTTP server answering `routes[path]` as JSON; any other path is a 404. */
+export class FakeJsonServer extends FakeHttpServer {
+  constructor(routes: Record<string, () => unknown>) {
+    super(
+      Object.fromEntries(
+        Object.entries(routes).map(([path, answer]) => [
+          path,
+          () => ({ contentType: 'application/json', body: JSON.stringify(answer()) }),
+        ]),
+      ),
+    );
+  }
+}
+
+/**
+ * What stands at a master's address but is not one: `/json/` answers with an HTML page, as a
+ * proxy's sign-in page or a misrouted load balancer would.
+ */
+export class FakeHtmlPage extends FakeHttpServer {
+  constructor() {
+    super({ '/json/': () => ({ contentType: 'text/html', body: '<html><body>Sign in to continue</body></html>' }) });
+  }
+}
+
+/** What Spark's standalone master reports as its `status` (Spark's RecoveryState). */
+export type FakeMasterStatus = 'ALIVE' | 'STANDBY' | 'RECOVERING' | 'COMPLETING_RECOVERY';
+
+/**
+ * A fake Spark standalone master: `/json/` with its workers, applications and status (default
+ * ALIVE). A standby master lists no workers and no applications, as Spark's does.
+ */
 export class FakeSparkMaster extends FakeJsonServer {
-  constructor(state: { workers: FakeWorker[]; apps?: { name: string; state: 'RUNNING' | 'WAITING' }[] }) {
+  constructor(state: {
+    workers: FakeWorker[];
+    apps?: { name: string; state: 'RUNNING' | 'WAITING' }[];
+    status?: FakeMasterStatus;
+    delayMs?: number;
+  }) {
     super({
       '/json/': () => {
         const workers = state.workers.map((w) => ({
@@ -78,10 +117,16 @@ export class FakeSparkMaster extends FakeJsonServer {
           completedapps: [],
           activedrivers: [],
           completeddrivers: [],
-          status: 'ALIVE',
+          status: state.status ?? 'ALIVE',
         };
       },
     });
+    this.delayMs = state.delayMs ?? 0;
+  }
+
+  /** One of the standby masters of a cluster with ZooKeeper recovery. */
+  static standby(delayMs?: number): FakeSparkMaster {
+    return new FakeSparkMaster({ workers: [], status: 'STANDBY', delayMs });
   }
 }
 
