@@ -18,8 +18,8 @@ export interface FakeWorker {
 
 /** A loopback HTTP server answering `routes[path]` (a content type and a body); any other path is a 404. */
 export class FakeHttpServer {
-  /** How long each answer waits (to show that several servers are read at once). */
-  protected delayMs = 0;
+  /** What each answer waits for (to show that several servers are read at once). */
+  protected gate: () => Promise<void> = () => Promise.resolve();
   private readonly server: http.Server;
   constructor(private readonly routes: Record<string, () => { contentType: string; body: string }>) {
     this.server = http.createServer((req, res) => {
@@ -29,7 +29,7 @@ export class FakeHttpServer {
         return;
       }
       const { contentType, body } = route();
-      setTimeout(() => res.writeHead(200, { 'content-type': contentType }).end(body), this.delayMs);
+      void this.gate().then(() => res.writeHead(200, { 'content-type': contentType }).end(body));
     });
   }
 
@@ -80,7 +80,8 @@ export class FakeSparkMaster extends FakeJsonServer {
     workers: FakeWorker[];
     apps?: { name: string; state: 'RUNNING' | 'WAITING' }[];
     status?: FakeMasterStatus;
-    delayMs?: number;
+    /** Answers only once this resolves. */
+    gate?: () => Promise<void>;
   }) {
     super({
       '/json/': () => {
@@ -121,12 +122,12 @@ export class FakeSparkMaster extends FakeJsonServer {
         };
       },
     });
-    this.delayMs = state.delayMs ?? 0;
+    if (state.gate) this.gate = state.gate;
   }
 
   /** One of the standby masters of a cluster with ZooKeeper recovery. */
-  static standby(delayMs?: number): FakeSparkMaster {
-    return new FakeSparkMaster({ workers: [], status: 'STANDBY', delayMs });
+  static standby(gate?: () => Promise<void>): FakeSparkMaster {
+    return new FakeSparkMaster({ workers: [], status: 'STANDBY', gate });
   }
 }
 
