@@ -345,8 +345,15 @@ function inPlaceNotes(rc: ResourceChange): ServerNote[] {
 /** The executor heap of a record's `cores/heap/overhead`, in MiB (NaN for a digest). */
 const heapOf = (executor: string) => parseInt(executor.split('/')[1] ?? '', 10);
 
-const PART_WORDS: Record<keyof SettingsRecord, (from: string, to: string) => string> = {
-  master: (a, b) => `the master's address ${a} -> ${b}: they keep looking for the master at the old address`,
+const PART_WORDS: Record<keyof SettingsRecord, (from: string, to: string, role: unknown) => string> = {
+  master: (a, b, role) =>
+    !a.includes(',') && !b.includes(',')
+      ? `the master's address ${a} -> ${b}: they keep looking for the master at the old address`
+      : role === 'master'
+        ? `the masters ${a} -> ${b}: they keep their old ZooKeeper ensemble and master list, and an ensemble ` +
+          'whose members disagree on who belongs to it can lose its quorum or elect two leaders'
+        : `the masters ${a} -> ${b}: they keep registering with and submitting to ${a} only, and a worker ` +
+          'whose masters are all standbys never registers',
   executor: (a, b) =>
     `executor defaults (cores/heap/overhead) ${a} -> ${b}: applications submitted from them ask for ` +
     'the old size' +
@@ -369,11 +376,11 @@ const PART_WORDS: Record<keyof SettingsRecord, (from: string, to: string) => str
 };
 
 /** What a running server misses: its settings record in state against the configuration's. */
-function driftParts(recorded: SettingsRecord | undefined, wanted: SettingsRecord): string[] {
+function driftParts(recorded: SettingsRecord | undefined, wanted: SettingsRecord, role: unknown): string[] {
   if (!recorded) return ['they carry no settings record (created before records existed): what they run is unknown'];
   const parts = (Object.keys(PART_WORDS) as (keyof SettingsRecord)[])
     .filter((k) => k !== 'userData' && recorded[k] !== wanted[k])
-    .map((k) => PART_WORDS[k](recorded[k], wanted[k]));
+    .map((k) => PART_WORDS[k](recorded[k], wanted[k], role));
   if (parts.length === 0 && recorded.userData !== wanted.userData) {
     parts.push(
       'their rendered configuration changes (mirror, Java package, trusted CAs, Spark options or the ' +
@@ -388,7 +395,7 @@ function driftNote(rc: ResourceChange, config: CdktfConfig, rotated: string[]): 
   const wanted = parseSettingsRecord(configured);
   if (!wanted) return undefined;
   const recordedText = (before(rc).metadata as Record<string, unknown> | undefined)?.[SETTINGS_METADATA_KEY];
-  const parts = [...driftParts(parseSettingsRecord(recordedText), wanted), ...rotated];
+  const parts = [...driftParts(parseSettingsRecord(recordedText), wanted, roleOf(rc)), ...rotated];
   if (parts.length === 0) return undefined;
   return {
     category: 'drift',
@@ -616,6 +623,66 @@ function coverageFindings(plan: PlanJson, config: CdktfConfig): Finding[] {
 }
 
 /** Reviews one stack's plan; `config` is the stack's synthesized cdk.tf.json. */
+/**
+ * A cluster whose number of masters changes: turning standby masters on or off, or changing
+ * how many. What Nova and ZooKeeper do then is not visible resource by resource.
+ */
+function masterCountFindings(plan: PlanJson): Finding[] {
+  const counts = new Map<string, { before: number; after: number; addresses: string[] }>();
+  for (const rc of plan.resource_changes ?? []) {
+    if (rc.type !== SERVER) continue;
+    const was = (rc.change.before?.metadata ?? {}) as Record<string, unknown>;
+    const will = (rc.change.after?.metadata ?? {}) as Record<string, unknown>;
+    const cluster = String(will['spark:cluster'] ?? was['spark:cluster'] ?? '');
+    const entry = counts.get(cluster) ?? { before: 0, after: 0, addresses: [] };
+    counts.set(cluster, entry);
+    const deleted = rc.change.actions.length === 1 && rc.change.actions[0] === 'delete';
+    if (rc.change.before && was['spark:role'] === 'master') entry.before += 1;
+    if (rc.change.after && !deleted && will['spark:role'] === 'master') entry.after += 1;
+    if (was['spark:role'] === 'master' || will['spark:role'] === 'master') entry.addresses.push(rc.address);
+  }
+  const findings: Finding[] = [];
+  for (const [cluster, { before: from, after: to, addresses }] of counts) {
+    if (from === 0 || to === 0 || from === to) continue;
+    const address = `cluster ${cluster}: ${from} -> ${to} masters`;
+    if (from === 1) {
+      findings.push({
+        category: 'replace',
+        address,
+        message:
+          "standby masters are added: the master is replaced to join the masters' anti-affinity group (Nova " +
+          'puts a server in a group only when it creates it), so running applications fail; and the running ' +
+          'workers know only the first master: while another master is ALIVE they do not register',
+        advice: `right after the apply, replace the workers with ${ROLLOUT} so that they know every master (README: High availability)`,
+        resources: addresses,
+      });
+    } else if (to === 1) {
+      findings.push({
+        category: 'replace',
+        address,
+        message:
+          'standby masters are removed: they and their ZooKeeper servers are destroyed and the first master is ' +
+          'replaced (it leaves the group), so running applications fail; workers register with it again',
+        resources: addresses,
+      });
+    } else {
+      findings.push({
+        category: 'drift',
+        address,
+        message:
+          "each master's ZooKeeper ensemble comes from its user data: the running masters keep the old one, and " +
+          'masters replaced one at a time pass through views of the ensemble that disagree, in which two leaders ' +
+          'can be elected',
+        advice:
+          'keep the count, or replace every master in one batch while no application runs (ZooKeeper starts ' +
+          'empty and workers register again)',
+        resources: addresses,
+      });
+    }
+  }
+  return findings;
+}
+
 export function reviewPlan(stack: string, plan: PlanJson, config: CdktfConfig): Review {
   const groups = new Map<string, GroupSummary>();
   const findings: Finding[] = [];
@@ -702,6 +769,7 @@ export function reviewPlan(stack: string, plan: PlanJson, config: CdktfConfig): 
     }
   }
   findings.push(...coverageFindings(plan, config));
+  findings.push(...masterCountFindings(plan));
   findings.push(...aggregate(serverNotes));
   return { stack, groups: [...groups.values()].sort((a, b) => a.group.localeCompare(b.group)), findings, totals };
 }

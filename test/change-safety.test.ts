@@ -469,4 +469,91 @@ describe('change safety (real plans against a state made without a cloud)', () =
     ]);
     expect(byAction.create).toHaveLength(3);
   });
+
+  describe('standby masters', () => {
+    const HA_ADDS = [
+      'openstack_compute_instance_v2.analytics_Master2_Server',
+      'openstack_compute_instance_v2.analytics_Master3_Server',
+      'openstack_compute_servergroup_v2.analytics_MasterGroup',
+      'openstack_networking_port_v2.analytics_Master2_Port',
+      'openstack_networking_port_v2.analytics_Master3_Port',
+    ];
+    const masterFinding = (review: { findings: Finding[] }) =>
+      summarize(review.findings).filter(([, address]) => String(address).startsWith('cluster analytics'));
+
+    it('turning HA on adds two masters and a group, replaces the first master, and says the workers must follow', () => {
+      const { byAction, review } = planChange(cluster().stack, cluster({ props: { highAvailability: true } }).stack);
+      expect(byAction).toEqual({ create: HA_ADDS, replace: [MASTER] });
+      expect(masterFinding(review)).toEqual([
+        [
+          'replace',
+          'cluster analytics: 1 -> 3 masters',
+          "standby masters are added: the master is replaced to join the masters' anti-affinity group (Nova puts a " +
+            'server in a group only when it creates it), so running applications fail; and the running workers know ' +
+            'only the first master: while another master is ALIVE they do not register',
+        ],
+      ]);
+      expect(summarize(review.findings)).toContainEqual([
+        'replace',
+        MASTER,
+        'server will be replaced (scheduler_hints changes): its data is lost',
+      ]);
+      expect(summarize(review.findings)).toContainEqual([
+        'drift',
+        GENERAL,
+        drift(
+          3,
+          'the masters 10.42.0.10 -> 10.42.0.10,10.42.0.11,10.42.0.12: they keep registering with and submitting ' +
+            'to 10.42.0.10 only, and a worker whose masters are all standbys never registers',
+        ),
+      ]);
+      expect(renderText(review)).toMatch(/REPLACE: cluster analytics: 1 -> 3 masters/);
+    });
+
+    it('turning HA off destroys the standby masters and the group, and replaces the first master', () => {
+      const { byAction, review } = planChange(cluster({ props: { highAvailability: true } }).stack, cluster().stack);
+      expect(byAction).toEqual({ delete: HA_ADDS, replace: [MASTER] });
+      expect(masterFinding(review)).toEqual([
+        [
+          'replace',
+          'cluster analytics: 3 -> 1 masters',
+          'standby masters are removed: they and their ZooKeeper servers are destroyed and the first master is ' +
+            'replaced (it leaves the group), so running applications fail; workers register with it again',
+        ],
+      ]);
+      expect(
+        review.findings.filter((f) => f.category === 'destroy').map((f) => f.address.replace(/_[0-9A-F]{8}$/, '')),
+      ).toEqual([
+        'openstack_compute_instance_v2.analytics_Master2_Server',
+        'openstack_compute_instance_v2.analytics_Master3_Server',
+      ]);
+    });
+
+    it('3 -> 5 masters only adds two, and says the running masters keep the old ensemble, where two leaders can be elected', () => {
+      const three = cluster({ props: { highAvailability: true } }).stack;
+      const { byAction, review } = planChange(three, cluster({ props: { highAvailability: { masters: 5 } } }).stack);
+      expect(byAction).toEqual({
+        create: [
+          'openstack_compute_instance_v2.analytics_Master4_Server',
+          'openstack_compute_instance_v2.analytics_Master5_Server',
+          'openstack_networking_port_v2.analytics_Master4_Port',
+          'openstack_networking_port_v2.analytics_Master5_Port',
+        ],
+      });
+      expect(masterFinding(review)).toEqual([
+        [
+          'drift',
+          'cluster analytics: 3 -> 5 masters',
+          "each master's ZooKeeper ensemble comes from its user data: the running masters keep the old one, and " +
+            'masters replaced one at a time pass through views of the ensemble that disagree, in which two leaders ' +
+            'can be elected',
+        ],
+      ]);
+      const masterDrift = summarize(review.findings).filter(([c, a]) => c === 'drift' && String(a).includes('Master'));
+      expect(masterDrift).toHaveLength(3);
+      for (const [, , message] of masterDrift) {
+        expect(message).toContain('they keep their old ZooKeeper ensemble and master list');
+      }
+    });
+  });
 });
