@@ -1,12 +1,5 @@
-/** ZooKeeper's ports on each master; reachable only from the cluster's members. */
-export const ZOOKEEPER_PORTS = {
-  /** Clients (the Spark masters) connect here. */
-  client: 2181,
-  /** Followers talk to the leader here. */
-  peer: 2888,
-  /** Leader election. */
-  election: 3888,
-} as const;
+/** ZooKeeper's ports on each master (client 2181, peer 2888, election 3888): members only. */
+export { ZOOKEEPER_PORTS } from './private/zookeeper';
 
 /** The number of masters a cluster with high availability has unless told otherwise. */
 export const DEFAULT_MASTER_COUNT = 3;

@@ -31,7 +31,6 @@ declare -A wanted=(
   [losetup]=mount
   [promtool]=prometheus
   [prometheus-node-exporter]=prometheus-node-exporter
-  [/usr/share/zookeeper/bin/zkServer.sh]=zookeeper # HA masters' ensemble; no unit (zookeeperd has the init script)
 )
 
 missing=()

@@ -317,8 +317,6 @@ const isRecovering = (m: MasterReport) => m.status === 'RECOVERING' || m.status 
 /** `http://b:8080 STANDBY`, `http://c:8080 unreachable: ECONNREFUSED`. */
 const described = (m: MasterReport) => `${m.url} ${m.status === 'unreachable' ? `unreachable: ${m.why}` : m.status}`;
 
-const losses = (n: number) => (n === 0 ? 'no master loss' : n === 1 ? '1 master loss' : `${n} master losses`);
-
 /** The lines when no master is ALIVE: which masters said what, and where to look. */
 function noLeader(stack: string, status: ClusterStatus): string[] {
   const { masters } = status;
@@ -379,10 +377,16 @@ export function formatStatus(stack: string, status: ClusterStatus): { lines: str
           m.status === 'unreachable' ? `${m.url} unreachable: ${m.why}` : `${m.url} is ${m.status}, not STANDBY`,
         )
         .join('; ');
-      const standbys = masters.filter((m) => m.status === 'STANDBY').length;
+      // ZooKeeper, one server per master, needs a majority: that bounds the losses, not Spark.
+      const majority = Math.floor(masters.length / 2) + 1;
+      const answering = masters.length - down.length;
+      const left = Math.max(0, answering - majority);
       lines.push(
         `  HA DEGRADED: ${why}` +
-          (alive.length === 1 ? `; the cluster now survives ${losses(standbys)}, not ${masters.length - 1}` : ''),
+          (alive.length === 1
+            ? `; the cluster now survives ${left === 0 ? 'no further master loss' : `${left} more, not ${Math.floor((masters.length - 1) / 2)}`} ` +
+              `(ZooKeeper needs ${majority} of the ${masters.length} masters)`
+            : ''),
       );
     }
     degraded = alive.length > 1 || down.length > 0;

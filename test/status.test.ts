@@ -264,7 +264,7 @@ describe('npm run status with several masters (ZooKeeper recovery)', () => {
     expect(lines.slice(0, 4)).toEqual([
       `[status] ha: master ${urls[0]} is ALIVE`,
       `  masters: 1 ALIVE of 3 (${urls[0]} ALIVE, ${urls[1]} STANDBY, ${urls[2]} unreachable: ECONNREFUSED)`,
-      `  HA DEGRADED: ${urls[2]} unreachable: ECONNREFUSED; the cluster now survives 1 master loss, not 2`,
+      `  HA DEGRADED: ${urls[2]} unreachable: ECONNREFUSED; the cluster now survives no further master loss (ZooKeeper needs 2 of the 3 masters)`,
       '  workers: 4 alive of 4 expected',
     ]);
     expect(code).toBe(1);
@@ -279,7 +279,7 @@ describe('npm run status with several masters (ZooKeeper recovery)', () => {
       FakeSparkMaster.standby(),
     ]);
     expect(lines[2]).toBe(
-      `  HA DEGRADED: ${urls[3]} is COMPLETING_RECOVERY, not STANDBY; the cluster now survives 3 master losses, not 4`,
+      `  HA DEGRADED: ${urls[3]} is COMPLETING_RECOVERY, not STANDBY; the cluster now survives 1 more, not 2 (ZooKeeper needs 3 of the 5 masters)`,
     );
     expect(code).toBe(1);
   });
@@ -351,7 +351,7 @@ describe('npm run status with several masters (ZooKeeper recovery)', () => {
     ]);
     expect(lines[2]).toBe(
       `  HA DEGRADED: ${urls[1]} unreachable: not JSON (text/html): "<html><body>Sign in to continue</body></"` +
-        '; the cluster now survives 1 master loss, not 2',
+        '; the cluster now survives no further master loss (ZooKeeper needs 2 of the 3 masters)',
     );
     expect(code).toBe(1);
   });

@@ -2,14 +2,9 @@ import { Construct } from 'constructs';
 import { ComputeServergroupV2 } from '../../.gen/providers/openstack/compute-servergroup-v2';
 import { NODE_PATHS } from '../bootstrap';
 import { ISparkCapability, SparkMasterNode, SparkNodeContribution, SparkNodeRole } from '../capability';
-import {
-  DEFAULT_MASTER_COUNT,
-  MAX_MASTER_COUNT,
-  SparkHighAvailabilityOptions,
-  ZOOKEEPER_PORTS,
-} from '../high-availability';
+import { DEFAULT_MASTER_COUNT, MAX_MASTER_COUNT, SparkHighAvailabilityOptions } from '../high-availability';
 import { invalid } from './errors';
-import { ZOOKEEPER_SERVICE, zookeeperContribution } from './zookeeper';
+import { sparkRecoverySettings, ZOOKEEPER_SERVICE, zookeeperDir, zookeeperNode } from './zookeeper';
 
 /** Where a single master with a volume keeps its recovery state: on that volume. */
 export const FILESYSTEM_RECOVERY_DIR = `${NODE_PATHS.localDir}/recovery`;
@@ -72,10 +67,14 @@ export class HighAvailabilityCapability implements ISparkCapability {
   /** The masters' anti-affinity server group, with standby masters. */
   readonly serverGroupId?: string;
   private readonly masterIps: readonly string[];
+  private readonly where: string;
+  private readonly clusterName: string;
 
   constructor(scope: Construct, props: HighAvailabilityProps) {
     this.masterCount = masterCountOf(props.where, props.options);
     this.masterIps = props.masterIps;
+    this.where = props.where;
+    this.clusterName = props.clusterName;
     this.mode = this.masterCount > 1 ? 'ZOOKEEPER' : props.masterVolume ? 'FILESYSTEM' : 'NONE';
     if (this.masterCount > 1) {
       // Hard anti-affinity: Nova refuses to schedule two masters on one hypervisor (it fails the
@@ -88,23 +87,24 @@ export class HighAvailabilityCapability implements ISparkCapability {
     }
   }
 
+  /** Read by the masters from spark-defaults.conf (MasterArguments loads it); others ignore them. */
   sparkDefaults(): Record<string, string> {
     if (this.mode === 'ZOOKEEPER') {
-      return {
-        'spark.deploy.recoveryMode': 'ZOOKEEPER',
-        'spark.deploy.zookeeper.url': this.masterIps.map((ip) => `${ip}:${ZOOKEEPER_PORTS.client}`).join(','),
-        'spark.deploy.zookeeper.dir': '/spark',
-      };
+      return sparkRecoverySettings(this.where, {
+        mode: 'ZOOKEEPER',
+        servers: this.masterIps,
+        dir: zookeeperDir(this.clusterName),
+      });
     }
     if (this.mode === 'FILESYSTEM') {
-      return { 'spark.deploy.recoveryMode': 'FILESYSTEM', 'spark.deploy.recoveryDirectory': FILESYSTEM_RECOVERY_DIR };
+      return sparkRecoverySettings(this.where, { mode: 'FILESYSTEM', directory: FILESYSTEM_RECOVERY_DIR });
     }
     return {};
   }
 
   node(role: SparkNodeRole, master?: SparkMasterNode): SparkNodeContribution {
     if (role !== 'master' || this.mode !== 'ZOOKEEPER' || !master) return {};
-    const zookeeper = zookeeperContribution({ servers: this.masterIps, myIndex: master.index });
+    const zookeeper = zookeeperNode({ where: this.where, servers: this.masterIps, myIndex: master.index });
     // The master starts after its ZooKeeper server.
     const dropIn = {
       path: '/etc/systemd/system/spark-master.service.d/zookeeper.conf',

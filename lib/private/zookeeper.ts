@@ -11,20 +11,25 @@ import { hasControlCharacters, invalid, isUnresolved } from './errors';
  */
 export const ZOOKEEPER_PORTS = { client: 2181, peer: 2888, election: 3888 } as const;
 
-/** The Debian/Ubuntu package the masters install (jars under /usr/share/java, no unit). */
-export const ZOOKEEPER_PACKAGE = 'zookeeper';
+/**
+ * Where the server's classes come from: the Spark distribution the bootstrap installed (and
+ * checked against its SHA-512) carries ZooKeeper, the version its own client was built with.
+ * Debian's and Ubuntu's `zookeeper` package would pull in a desktop Java runtime (it depends
+ * on default-jre) and, on Ubuntu 24.04, a second Java that takes over `/usr/bin/java`.
+ */
+export const ZOOKEEPER_CLASSPATH = '/opt/spark/jars/*';
 
 /** The systemd service that runs ZooKeeper on a master. */
 export const ZOOKEEPER_SERVICE = 'spark-zookeeper';
 
-/** Where the library keeps ZooKeeper's files; the package's own /etc/zookeeper is left alone. */
+/** Where ZooKeeper's files are on a master. */
 export const ZOOKEEPER_PATHS = {
   configDir: '/etc/spark-zookeeper',
   config: '/etc/spark-zookeeper/zoo.cfg',
   myid: '/etc/spark-zookeeper/myid',
-  log4j: '/etc/spark-zookeeper/log4j.properties',
-  /** Not /var/lib/zookeeper itself: the package makes its myid a link into /etc/zookeeper. */
-  dataDir: '/var/lib/zookeeper/spark',
+  log4j: '/etc/spark-zookeeper/log4j2.properties',
+  /** The unit's StateDirectory, owned by its dynamic user; on the root disk, kept across boots. */
+  dataDir: '/var/lib/spark-zookeeper',
 } as const;
 
 /** The four-letter commands a health check needs (are you ok, server status, metrics). */
@@ -41,8 +46,6 @@ export interface ZooKeeperServerProps {
   readonly servers: readonly string[];
   /** This master's position in `servers`, from 0; its ZooKeeper id is myIndex + 1. */
   readonly myIndex: number;
-  /** Where ZooKeeper keeps snapshots and its transaction log. @default ZOOKEEPER_PATHS.dataDir */
-  readonly dataDir?: string;
 }
 
 /** How the Spark masters keep the state that lets a new master take over. */
@@ -126,27 +129,6 @@ export function checkEnsemble(where: string, servers: readonly string[]): readon
   return servers;
 }
 
-/** Checks a ZooKeeper data directory: a plain absolute path that survives a restart. */
-export function checkDataDir(where: string, dataDir: string): string {
-  if (typeof dataDir !== 'string' || !isPlainAbsolutePath(dataDir) || isUnder(dataDir, TEMPORARY)) {
-    throw invalid(
-      `${where}: dataDir`,
-      'must be an absolute path of letters, digits, dots, dashes and underscores, outside /tmp, /var/tmp and /run',
-      dataDir,
-      `Use ${ZOOKEEPER_PATHS.dataDir}, or a directory on the master's volume such as /var/lib/spark/local/zookeeper.`,
-    );
-  }
-  if (dataDir === '/var/lib/zookeeper' || isUnder(dataDir, ['/etc', '/usr', '/proc', '/sys', '/dev', '/boot'])) {
-    throw invalid(
-      `${where}: dataDir`,
-      'must not be /var/lib/zookeeper itself (the package links its myid to /etc/zookeeper) or a system directory',
-      dataDir,
-      `Use ${ZOOKEEPER_PATHS.dataDir}.`,
-    );
-  }
-  return dataDir;
-}
-
 function checkServer(props: ZooKeeperServerProps): Required<ZooKeeperServerProps> {
   const where = props.where ?? 'ZooKeeper';
   const servers = checkEnsemble(where, props.servers);
@@ -159,7 +141,7 @@ function checkServer(props: ZooKeeperServerProps): Required<ZooKeeperServerProps
       'Pass the index of the master whose user data this is.',
     );
   }
-  return { where, servers, myIndex, dataDir: checkDataDir(where, props.dataDir ?? ZOOKEEPER_PATHS.dataDir) };
+  return { where, servers, myIndex };
 }
 
 /** `ip:2181,...`: the ensemble as a ZooKeeper client (Spark's Curator) connects to it. */
@@ -181,7 +163,7 @@ export function zookeeperDir(clusterName: string): string {
 
 /** zoo.cfg of one server: the same ensemble on every master, each bound to its own address. */
 export function zooCfg(props: ZooKeeperServerProps): string {
-  const { servers, myIndex, dataDir } = checkServer(props);
+  const { servers, myIndex } = checkServer(props);
   const { client, peer, election } = ZOOKEEPER_PORTS;
   const lines = [
     '# ZooKeeper of the Spark masters (cdktf-spark-openstack), one server per master.',
@@ -189,7 +171,7 @@ export function zooCfg(props: ZooKeeperServerProps): string {
     'tickTime=2000',
     'initLimit=10',
     'syncLimit=5',
-    `dataDir=${dataDir}`,
+    `dataDir=${ZOOKEEPER_PATHS.dataDir}`,
     `clientPort=${client}`,
     `clientPortAddress=${servers[myIndex]}`,
     'maxClientCnxns=60',
@@ -203,18 +185,20 @@ export function zooCfg(props: ZooKeeperServerProps): string {
   return lines.join('\n') + '\n';
 }
 
-/** Console logging only (the journal keeps it); Debian's own log4j.properties logs nowhere. */
+/** Console logging only, which the journal keeps (log4j 2, as the Spark distribution has it). */
 const LOG4J = [
-  'log4j.rootLogger=INFO, CONSOLE',
-  'log4j.appender.CONSOLE=org.apache.log4j.ConsoleAppender',
-  'log4j.appender.CONSOLE.layout=org.apache.log4j.PatternLayout',
-  'log4j.appender.CONSOLE.layout.ConversionPattern=%-5p [%t] %c{1}: %m%n',
+  'status = warn',
+  'appender.console.type = Console',
+  'appender.console.name = console',
+  'appender.console.layout.type = PatternLayout',
+  'appender.console.layout.pattern = %-5p [%t] %c{1}: %m%n',
+  'rootLogger.level = info',
+  'rootLogger.appenderRef.console.ref = console',
 ].join('\n');
 
-/** The unit that runs one master's ZooKeeper server, with its data directory filled in. */
-export function zookeeperService(dataDir: string = ZOOKEEPER_PATHS.dataDir): SparkServiceUnit {
-  const dir = checkDataDir('ZooKeeper', dataDir);
-  return { name: ZOOKEEPER_SERVICE, content: readAsset(`${ZOOKEEPER_SERVICE}.service`).split('@DATA_DIR@').join(dir) };
+/** The unit that runs one master's ZooKeeper server. */
+export function zookeeperService(): SparkServiceUnit {
+  return { name: ZOOKEEPER_SERVICE, content: readAsset(`${ZOOKEEPER_SERVICE}.service`) };
 }
 
 /** The files one master's ZooKeeper server reads: zoo.cfg, its id, and its logging. */
@@ -227,14 +211,9 @@ export function zookeeperFiles(props: ZooKeeperServerProps): CloudConfigFile[] {
   ];
 }
 
-/** What one master needs to run its ZooKeeper server: the package, the files and the unit. */
+/** What one master needs to run its ZooKeeper server: the files and the unit (no package). */
 export function zookeeperNode(props: ZooKeeperServerProps): SparkNodeContribution {
-  const checked = checkServer(props);
-  return {
-    packages: [ZOOKEEPER_PACKAGE],
-    files: zookeeperFiles(checked),
-    services: [zookeeperService(checked.dataDir)],
-  };
+  return { files: zookeeperFiles(checkServer(props)), services: [zookeeperService()] };
 }
 
 /**

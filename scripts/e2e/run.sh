@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end tests that need no cloud (npm run e2e): real Spark on loopback (the canary of
-# test/e2e/gcm-canary.e2e.ts). The cluster's own end-to-end test boots through the local cloud
-# (test/cloud/boot.cloud.ts, npm run test:cloud). A signal reaches jest itself.
+# test/e2e/gcm-canary.e2e.ts, and standby masters with ZooKeeper in test/e2e/zookeeper.e2e.ts).
+# The cluster's own end-to-end tests boot through the local cloud (test/cloud/*.cloud.ts, npm
+# run test:cloud). A signal reaches jest itself.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 

@@ -1,7 +1,7 @@
 /**
  * Standby masters for real, on loopback: a ZooKeeper ensemble of three servers started as the
- * library's unit starts them (Debian's zookeeper package, from scripts/install-system-packages.sh)
- * with the rendered zoo.cfg, and Spark 3.5.7 masters, a worker and applications with the
+ * library's unit starts them (the ZooKeeper in the Spark distribution's jars) with the rendered
+ * zoo.cfg, and Spark 3.5.7 masters, a worker and applications with the
  * rendered recovery settings in spark-defaults.conf and spark.authenticate on, as the cluster
  * sets it. Each node has its own 127.0.0.x address, so the real ports are used. The timings are
  * printed; the assertions bound them loosely.
@@ -25,7 +25,6 @@ import { getJson, sparkDistribution, waitFor } from './support';
 const MASTER_PORT = 7077;
 const MASTER_UI_PORT = 8080;
 const WORKER_UI_PORT = 8081;
-const INSTALL = 'run scripts/install-system-packages.sh';
 
 interface MasterJson {
   status: string;
@@ -138,7 +137,6 @@ describe('standby masters with the real ZooKeeper and Spark 3.5.7 on loopback', 
 
   beforeAll(async () => {
     process.on('SIGINT', onSigint);
-    if (!fs.existsSync('/usr/share/java/zookeeper.jar')) throw new Error(`ZooKeeper is not installed: ${INSTALL}`);
     const { tarball } = sparkDistribution(SparkVersion.V3_5_7);
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'zookeeper-e2e-'));
     spark = path.join(work, 'spark');
@@ -258,8 +256,13 @@ describe('standby masters with the real ZooKeeper and Spark 3.5.7 on loopback', 
       fs.mkdirSync(data, { recursive: true });
       const node = zookeeperNode({ servers: ensemble, myIndex: i });
       const files = Object.fromEntries(node.files!.map((f) => [f.path, f.content]));
-      // The files where the unit reads them, moved under this server's scratch directory.
-      const local = (p: string) => p.replace(ZOOKEEPER_PATHS.configDir, dir);
+      // The files where the unit reads them, moved under this server's scratch directory, and
+      // the Spark distribution (whose jars hold the server) where this test unpacked it.
+      const local = (p: string) =>
+        p
+          .replace(ZOOKEEPER_PATHS.configDir, dir)
+          .replace(ZOOKEEPER_PATHS.dataDir, data)
+          .replace('/opt/spark/', `${spark}/`);
       for (const [p, content] of Object.entries(files)) {
         fs.writeFileSync(local(p), content.split(`dataDir=${ZOOKEEPER_PATHS.dataDir}`).join(`dataDir=${data}`));
       }
