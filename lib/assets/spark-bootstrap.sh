@@ -129,6 +129,7 @@ disk_by_id=${SPARK_BOOTSTRAP_DISK_BY_ID:-/dev/disk/by-id}
 volume_wait=${SPARK_BOOTSTRAP_VOLUME_WAIT:-300} # udev may be slow to name a new disk
 volume_label=spark-local
 volume_device=""
+volume_link="" # the by-id link that named the volume's disk
 
 local_volume_id() {
   python3 -c 'import json, sys
@@ -176,13 +177,18 @@ find_local_volume() {
     how="found by size: no volume ID in the metadata"
     log "local volume: no spark:local-volume in $instance_data; looking for the one blank ${LOCAL_VOLUME_GIB} GiB disk"
   fi
+  local link
   while :; do
     found=()
     if [ -n "$id" ]; then
-      for dev in "$disk_by_id"/*"$serial"*; do
-        [[ $dev != *-part[0-9]* ]] || continue
-        dev=$(readlink -f "$dev") || continue
+      for link in "$disk_by_id"/*"$serial"*; do
+        [[ $link != *-part[0-9]* ]] || continue
+        dev=$(readlink -f "$link") || continue
         [ -b "$dev" ] || continue
+        # virtio's own name if there is one (KVM's); other names are of the same disk.
+        if [ -z "$volume_link" ] || [[ ${link##*/} == virtio-* && ${volume_link##*/} != virtio-* ]]; then
+          volume_link=$link
+        fi
         [[ " ${found[*]} " == *" $dev "* ]] || found+=("$dev")
       done
     else
@@ -225,13 +231,35 @@ find_local_volume() {
   esac
 }
 
+# Every later boot mounts the volume through a mount unit, before the Spark units start (they
+# have RequiresMountsFor= its directory: without the volume they stay down rather than fill the
+# root disk). Not fstab: systemd's fstab generator ignores device entries where /sys is
+# read-only (a container), and LABEL= needs udev's by-label links, which another disk could
+# share. The unit names the disk by the by-id link found above; by its label only when the
+# metadata named no volume.
+local_volume_unit=var-lib-spark-local.mount
+
+persist_local_volume() {
+  local unit_dir=$ROOT/etc/systemd/system what
+  what=${volume_link:-/dev/disk/by-label/$volume_label}
+  mkdir -p "$unit_dir/local-fs.target.wants"
+  # nofail: a missing volume does not hold up the boot; the Spark units that need it stay down.
+  printf '%s\n' '[Unit]' "Description=Spark local directories on the node's volume" \
+    'Documentation=man:systemd.mount(5)' '' '[Mount]' "What=$what" 'Where=/var/lib/spark/local' \
+    'Type=ext4' 'Options=noatime,nofail' '' '[Install]' 'WantedBy=local-fs.target' \
+    >"$unit_dir/$local_volume_unit"
+  # What `systemctl enable` does, also in a scratch root where no systemd runs.
+  ln -sfn "../$local_volume_unit" "$unit_dir/local-fs.target.wants/$local_volume_unit"
+  # The fstab line of earlier versions would mount the same directory by label.
+  [ ! -f "$ROOT/etc/fstab" ] || sed -i "\|^LABEL=$volume_label /var/lib/spark/local |d" "$ROOT/etc/fstab"
+}
+
 mount_local_volume() {
   [ "$LOCAL_VOLUME_GIB" -gt 0 ] || return 0
   local mountpoint=$ROOT/var/lib/spark/local
   find_local_volume
   mkdir -p "$mountpoint"
-  grep -q "LABEL=$volume_label" /etc/fstab ||
-    echo "LABEL=$volume_label $mountpoint ext4 defaults,noatime,nofail,x-systemd.device-timeout=60 0 2" >>/etc/fstab
+  persist_local_volume
   # The disk found above, not the label: another disk could carry it too.
   mountpoint -q "$mountpoint" || mount -t ext4 -o defaults,noatime "$volume_device" "$mountpoint"
   chown spark:spark "$mountpoint"
