@@ -273,17 +273,14 @@ describe('the bootstrap finding the local volume', () => {
 
   it('makes the volume come back on every boot: a mount unit naming its by-id link, wanted by local-fs.target', () => {
     const volume = disk(1);
-    const links = byId({
-      [`scsi-0QEMU_QEMU_HARDDISK_${VOLUME_ID}`]: volume,
-      [`virtio-${SERIAL}`]: volume,
-    });
+    const links = byId({ [`virtio-${SERIAL}`]: volume });
     const found = findLocalVolume({
       instanceData: instanceData({ 'spark:local-volume': VOLUME_ID }),
       byId: links,
       persist: true,
     });
     expect(found).toMatchObject({ ok: true, device: volume });
-    // The virtio name, not the label: a label can be on another disk, and needs udev's by-label.
+    // The disk's stable name, not the label: a label can be on another disk, and needs udev's by-label.
     expect(mountSettings(found.root)).toEqual({
       What: path.join(links, `virtio-${SERIAL}`),
       Where: '/var/lib/spark/local',
@@ -304,26 +301,6 @@ describe('the bootstrap finding the local volume', () => {
     expect(found).toMatchObject({ ok: true, device: volume });
     expect(mountSettings(found.root).What).toBe('/dev/disk/by-label/spark-local');
     verifyUnit(found.root);
-  });
-
-  it('drops the fstab line of earlier versions and leaves the rest of fstab alone', () => {
-    const root = fs.mkdtempSync(path.join(scratch, 'root-'));
-    const others = 'UUID=1234 / ext4 defaults 0 1\n/dev/vdc /data xfs defaults 0 2\n';
-    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
-    fs.writeFileSync(
-      path.join(root, 'etc/fstab'),
-      `${others}LABEL=spark-local /var/lib/spark/local ext4 defaults,noatime,nofail,x-systemd.device-timeout=60 0 2\n`,
-    );
-    const result = spawnSync(
-      'bash',
-      ['--norc', '-c', 'source "$1"; volume_link=/dev/x; persist_local_volume', 'bash', SCRIPT],
-      {
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH, SPARK_BOOTSTRAP_ENV: bootstrapEnv(root, 1), SPARK_BOOTSTRAP_ROOT: root },
-      },
-    );
-    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(fs.readFileSync(path.join(root, 'etc/fstab'), 'utf8')).toBe(others);
   });
 
   it('fails naming the volume ID when its disk never appears, and does not guess by size', () => {

@@ -129,7 +129,8 @@ disk_by_id=${SPARK_BOOTSTRAP_DISK_BY_ID:-/dev/disk/by-id}
 volume_wait=${SPARK_BOOTSTRAP_VOLUME_WAIT:-300} # udev may be slow to name a new disk
 volume_label=spark-local
 volume_device=""
-volume_link="" # the by-id link that named the volume's disk
+# The by-id link that named the volume's disk.
+volume_link=""
 
 local_volume_id() {
   python3 -c 'import json, sys
@@ -165,7 +166,7 @@ disk_state() {
 
 # Sets volume_device to the volume's disk, once it is there, formatted.
 find_local_volume() {
-  local id serial deadline=$((SECONDS + volume_wait)) dev how state
+  local id serial deadline=$((SECONDS + volume_wait)) dev link how state
   local -a found disks ours blank
   id=$(local_volume_id)
   serial=${id:0:20}
@@ -177,7 +178,6 @@ find_local_volume() {
     how="found by size: no volume ID in the metadata"
     log "local volume: no spark:local-volume in $instance_data; looking for the one blank ${LOCAL_VOLUME_GIB} GiB disk"
   fi
-  local link
   while :; do
     found=()
     if [ -n "$id" ]; then
@@ -185,10 +185,8 @@ find_local_volume() {
         [[ $link != *-part[0-9]* ]] || continue
         dev=$(readlink -f "$link") || continue
         [ -b "$dev" ] || continue
-        # virtio's own name if there is one (KVM's); other names are of the same disk.
-        if [ -z "$volume_link" ] || [[ ${link##*/} == virtio-* && ${volume_link##*/} != virtio-* ]]; then
-          volume_link=$link
-        fi
+        # Any of its names is as stable as another (virtio-*, or scsi-* under virtio-scsi).
+        [ -n "$volume_link" ] || volume_link=$link
         [[ " ${found[*]} " == *" $dev "* ]] || found+=("$dev")
       done
     else
@@ -236,22 +234,15 @@ find_local_volume() {
 # root disk). Not fstab: systemd's fstab generator ignores device entries where /sys is
 # read-only (a container), and LABEL= needs udev's by-label links, which another disk could
 # share. The unit names the disk by the by-id link found above; by its label only when the
-# metadata named no volume.
-local_volume_unit=var-lib-spark-local.mount
-
+# metadata named no volume. nofail: a missing volume does not hold up the boot. The link in
+# local-fs.target.wants is what `systemctl enable` makes (here also in a scratch root). Every
+# byte counts: the master's user data is close to Nova's limit.
 persist_local_volume() {
-  local unit_dir=$ROOT/etc/systemd/system what
-  what=${volume_link:-/dev/disk/by-label/$volume_label}
-  mkdir -p "$unit_dir/local-fs.target.wants"
-  # nofail: a missing volume does not hold up the boot; the Spark units that need it stay down.
-  printf '%s\n' '[Unit]' "Description=Spark local directories on the node's volume" \
-    'Documentation=man:systemd.mount(5)' '' '[Mount]' "What=$what" 'Where=/var/lib/spark/local' \
-    'Type=ext4' 'Options=noatime,nofail' '' '[Install]' 'WantedBy=local-fs.target' \
-    >"$unit_dir/$local_volume_unit"
-  # What `systemctl enable` does, also in a scratch root where no systemd runs.
-  ln -sfn "../$local_volume_unit" "$unit_dir/local-fs.target.wants/$local_volume_unit"
-  # The fstab line of earlier versions would mount the same directory by label.
-  [ ! -f "$ROOT/etc/fstab" ] || sed -i "\|^LABEL=$volume_label /var/lib/spark/local |d" "$ROOT/etc/fstab"
+  local dir=$ROOT/etc/systemd/system
+  mkdir -p "$dir/local-fs.target.wants"
+  printf '[Mount]\nWhat=%s\nWhere=/var/lib/spark/local\nType=ext4\nOptions=noatime,nofail\n[Install]\nWantedBy=local-fs.target\n' \
+    "${volume_link:-/dev/disk/by-label/$volume_label}" >"$dir/var-lib-spark-local.mount"
+  ln -sfn ../var-lib-spark-local.mount "$dir/local-fs.target.wants/"
 }
 
 mount_local_volume() {
