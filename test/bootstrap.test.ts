@@ -160,6 +160,17 @@ describe('SparkBootstrap', () => {
     }
   });
 
+  it("starts no Spark unit before the local volume's mount, so that none writes to the root disk in its place", () => {
+    const units = { ...filesOf(master), ...filesOf(worker) };
+    for (const unit of ['spark-master.service', 'spark-history.service', 'spark-worker.service']) {
+      const section = units[`/etc/systemd/system/${unit}`].content.split('\n[Service]\n')[0];
+      expect({ unit, requires: section.split('\n').filter((l) => l.startsWith('RequiresMountsFor=')) }).toEqual({
+        unit,
+        requires: ['RequiresMountsFor=/var/lib/spark/local'],
+      });
+    }
+  });
+
   it("stays far under Nova's 64 KiB user-data limit", () => {
     for (const text of [master, worker]) {
       expect(estimateUserDataBytes(text).base64Bytes).toBeLessThan(32768);

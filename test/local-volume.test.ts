@@ -104,17 +104,12 @@ interface Found {
   readonly ok: boolean;
   readonly device: string;
   readonly log: string;
+  /** The scratch root the script ran in (SPARK_BOOTSTRAP_ROOT). */
+  readonly root: string;
 }
 
-/** Sources the bootstrap and runs `find_local_volume` with the given places to look. */
-function findLocalVolume(options: {
-  gib?: number;
-  instanceData?: string;
-  byId?: string;
-  disks?: string[];
-  waitSeconds?: number;
-}): Found {
-  const root = fs.mkdtempSync(path.join(scratch, 'root-'));
+/** A bootstrap.env of a worker with a `gib` GiB volume, in a scratch root; returns its path. */
+function bootstrapEnv(root: string, gib: number): string {
   const env = path.join(root, 'bootstrap.env');
   fs.writeFileSync(
     env,
@@ -127,13 +122,36 @@ function findLocalVolume(options: {
       'SPARK_MASTER_HOST=10.42.0.10',
       'JAVA_PACKAGE=openjdk-17-jre-headless',
       'MAVEN_REPOSITORY=https://maven.invalid',
-      `LOCAL_VOLUME_GIB=${options.gib ?? 1}`,
+      `LOCAL_VOLUME_GIB=${gib}`,
       '',
     ].join('\n'),
   );
+  return env;
+}
+
+/**
+ * Sources the bootstrap and runs `find_local_volume` with the given places to look (then
+ * `persist_local_volume` too, with `persist`).
+ */
+function findLocalVolume(options: {
+  gib?: number;
+  instanceData?: string;
+  byId?: string;
+  disks?: string[];
+  waitSeconds?: number;
+  persist?: boolean;
+}): Found {
+  const root = fs.mkdtempSync(path.join(scratch, 'root-'));
+  const env = bootstrapEnv(root, options.gib ?? 1);
   const result = spawnSync(
     'bash',
-    ['--norc', '-c', 'source "$1"; find_local_volume; printf "%s\\n" "$volume_device"', 'bash', SCRIPT],
+    [
+      '--norc',
+      '-c',
+      `source "$1"; find_local_volume; ${options.persist ? 'persist_local_volume; ' : ''}printf "%s\\n" "$volume_device"`,
+      'bash',
+      SCRIPT,
+    ],
     {
       encoding: 'utf8',
       env: {
@@ -149,7 +167,41 @@ function findLocalVolume(options: {
       timeout: 60_000,
     },
   );
-  return { ok: result.status === 0, device: result.stdout.trim(), log: result.stderr };
+  return { ok: result.status === 0, device: result.stdout.trim(), log: result.stderr, root };
+}
+
+const UNIT = 'etc/systemd/system/var-lib-spark-local.mount';
+
+/** The [Mount] settings of the unit the bootstrap wrote into a scratch root. */
+function mountSettings(root: string): Record<string, string> {
+  const text = fs.readFileSync(path.join(root, UNIT), 'utf8');
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .filter((l) => /^(What|Where|Type|Options)=/.test(l))
+      .map((l) => l.split(/=(.*)/s, 2)),
+  );
+}
+
+/** systemd's own check of the unit file (its name must match Where=). */
+function verifyUnit(root: string): void {
+  const result = run('systemd-analyze', ['verify', path.join(root, UNIT)]);
+  expect({ status: result.status, stderr: result.stderr.replace(/^.*(\$container|PR_SET_MM).*\n/gm, '') }).toEqual({
+    status: 0,
+    stderr: '',
+  });
+}
+
+/** Mounts what the unit names, as systemd would at boot; returns the filesystem's UUID there. */
+function mountAsUnit(root: string): string {
+  const { What: what, Options: options } = mountSettings(root);
+  const target = fs.mkdtempSync(path.join(scratch, 'mnt-'));
+  must('mount', ['-t', 'ext4', '-o', options, what, target]);
+  try {
+    return must('findmnt', ['-n', '-o', 'UUID', target]);
+  } finally {
+    must('umount', [target]);
+  }
 }
 
 /** Sources the bootstrap and prints what `local_volume_id` reads from the instance data file. */
@@ -217,6 +269,38 @@ describe('the bootstrap finding the local volume', () => {
     expect(again).toMatchObject({ ok: true, device: volume });
     expect(again.log).toContain('is already formatted');
     expect(probe(volume).UUID).toBe(uuid);
+  });
+
+  it('makes the volume come back on every boot: a mount unit naming its by-id link, wanted by local-fs.target', () => {
+    const volume = disk(1);
+    const links = byId({ [`virtio-${SERIAL}`]: volume });
+    const found = findLocalVolume({
+      instanceData: instanceData({ 'spark:local-volume': VOLUME_ID }),
+      byId: links,
+      persist: true,
+    });
+    expect(found).toMatchObject({ ok: true, device: volume });
+    // The disk's stable name, not the label: a label can be on another disk, and needs udev's by-label.
+    expect(mountSettings(found.root)).toEqual({
+      What: path.join(links, `virtio-${SERIAL}`),
+      Where: '/var/lib/spark/local',
+      Type: 'ext4',
+      Options: 'noatime,nofail',
+    });
+    expect(
+      fs.readlinkSync(path.join(found.root, 'etc/systemd/system/local-fs.target.wants/var-lib-spark-local.mount')),
+    ).toBe('../var-lib-spark-local.mount');
+    verifyUnit(found.root);
+    // What the unit names is the filesystem the bootstrap made.
+    expect(mountAsUnit(found.root)).toBe(probe(volume).UUID);
+  });
+
+  it('names the volume by its label in the mount unit only when the metadata has no volume ID', () => {
+    const volume = disk(1);
+    const found = findLocalVolume({ disks: [volume], persist: true });
+    expect(found).toMatchObject({ ok: true, device: volume });
+    expect(mountSettings(found.root).What).toBe('/dev/disk/by-label/spark-local');
+    verifyUnit(found.root);
   });
 
   it('fails naming the volume ID when its disk never appears, and does not guess by size', () => {

@@ -129,6 +129,8 @@ disk_by_id=${SPARK_BOOTSTRAP_DISK_BY_ID:-/dev/disk/by-id}
 volume_wait=${SPARK_BOOTSTRAP_VOLUME_WAIT:-300} # udev may be slow to name a new disk
 volume_label=spark-local
 volume_device=""
+# The by-id link that named the volume's disk.
+volume_link=""
 
 local_volume_id() {
   python3 -c 'import json, sys
@@ -164,7 +166,7 @@ disk_state() {
 
 # Sets volume_device to the volume's disk, once it is there, formatted.
 find_local_volume() {
-  local id serial deadline=$((SECONDS + volume_wait)) dev how state
+  local id serial deadline=$((SECONDS + volume_wait)) dev link how state
   local -a found disks ours blank
   id=$(local_volume_id)
   serial=${id:0:20}
@@ -179,10 +181,12 @@ find_local_volume() {
   while :; do
     found=()
     if [ -n "$id" ]; then
-      for dev in "$disk_by_id"/*"$serial"*; do
-        [[ $dev != *-part[0-9]* ]] || continue
-        dev=$(readlink -f "$dev") || continue
+      for link in "$disk_by_id"/*"$serial"*; do
+        [[ $link != *-part[0-9]* ]] || continue
+        dev=$(readlink -f "$link") || continue
         [ -b "$dev" ] || continue
+        # Any of its names is as stable as another (virtio-*, or scsi-* under virtio-scsi).
+        [ -n "$volume_link" ] || volume_link=$link
         [[ " ${found[*]} " == *" $dev "* ]] || found+=("$dev")
       done
     else
@@ -225,13 +229,28 @@ find_local_volume() {
   esac
 }
 
+# Every later boot mounts the volume through a mount unit, before the Spark units start (they
+# have RequiresMountsFor= its directory: without the volume they stay down rather than fill the
+# root disk). Not fstab: systemd's fstab generator ignores device entries where /sys is
+# read-only (a container), and LABEL= needs udev's by-label links, which another disk could
+# share. The unit names the disk by the by-id link found above; by its label only when the
+# metadata named no volume. nofail: a missing volume does not hold up the boot. The link in
+# local-fs.target.wants is what `systemctl enable` makes (here also in a scratch root). Every
+# byte counts: the master's user data is close to Nova's limit.
+persist_local_volume() {
+  local dir=$ROOT/etc/systemd/system
+  mkdir -p "$dir/local-fs.target.wants"
+  printf '[Mount]\nWhat=%s\nWhere=/var/lib/spark/local\nType=ext4\nOptions=noatime,nofail\n[Install]\nWantedBy=local-fs.target\n' \
+    "${volume_link:-/dev/disk/by-label/$volume_label}" >"$dir/var-lib-spark-local.mount"
+  ln -sfn ../var-lib-spark-local.mount "$dir/local-fs.target.wants/"
+}
+
 mount_local_volume() {
   [ "$LOCAL_VOLUME_GIB" -gt 0 ] || return 0
   local mountpoint=$ROOT/var/lib/spark/local
   find_local_volume
   mkdir -p "$mountpoint"
-  grep -q "LABEL=$volume_label" /etc/fstab ||
-    echo "LABEL=$volume_label $mountpoint ext4 defaults,noatime,nofail,x-systemd.device-timeout=60 0 2" >>/etc/fstab
+  persist_local_volume
   # The disk found above, not the label: another disk could carry it too.
   mountpoint -q "$mountpoint" || mount -t ext4 -o defaults,noatime "$volume_device" "$mountpoint"
   chown spark:spark "$mountpoint"

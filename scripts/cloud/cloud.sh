@@ -27,11 +27,14 @@
 #                     upload <dir>, laid out like the Apache archive (scripts/e2e/spark-dist.sh
 #                     makes one), to the operator's public-read container `mirror`
 #   cloud.sh realize  make every ACTIVE server a running host that boots from Nova's metadata
-#                     (scripts/cloud/realize.ts, hosts.sh), and remove hosts of deleted servers
+#                     (scripts/cloud/realize.ts, hosts.sh), power hosts off, on or through a
+#                     reboot as Nova says, and remove hosts of deleted servers
 #   cloud.sh hosts <hosts.sh arguments>
-#                     the realized hosts: list, exec <host> <command>..., root <host>
+#                     the realized hosts: list, exec <host> <command>..., root <host>,
+#                     stop|start|reboot|state <host>
 #   cloud.sh hypervisor
-#                     what realize reads: ACTIVE servers with ports, flavors, volumes (JSON)
+#                     what realize reads: servers with status, ports, flavors, volumes and
+#                     instance actions (JSON)
 #
 # Environment: SPARK_CLOUD_CACHE (default /var/cache/cdktf-spark-openstack/cloud) holds the
 # layers; SPARK_CLOUD_TIMEOUT (default 900) bounds each wait in seconds.

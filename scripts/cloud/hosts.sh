@@ -16,6 +16,11 @@
 #                                                    namespace spch-<name> with the port's address
 #   hosts.sh boot <name> <hostname> <vcpus> <ram-mib> [<volume-id>=<size-gib>...]
 #                                                    boots the host (vCPUs and RAM of its flavor)
+#   hosts.sh stop <name>                             powers it off (clean shutdown, 30 s), keeping
+#                                                    its disk, volumes and address
+#   hosts.sh start <name>                            boots the kept disk again
+#   hosts.sh reboot <name> [--hard]                  stop and start (--hard: no clean shutdown)
+#   hosts.sh state <name>                            running or off
 #   hosts.sh remove <name>                           stops the host and removes what it had
 #   hosts.sh list                                    names of the hosts that exist
 #   hosts.sh root <name>                             the host's root directory, as seen from here
@@ -25,6 +30,13 @@
 # Hosts and volumes live in an ext4 image under the cloud's run layer (disk, not RAM), mounted
 # at /run/spcloud/hosts; `down` (and cloud.sh down) removes all of it. Hosts reach the cloud's
 # addresses and each other and nothing else: the cloud's namespace has no default route.
+#
+# A host's directory ($STATE/<name>) holds its disk (the overlay's upper layer, mounted at
+# root/), its volumes' loop devices (loops) and by-id links, and what every boot reuses:
+# hostname and nspawn.args (its binds). A supervisor (supervisor.pid) runs systemd-nspawn
+# (nspawn.pid; booted-at: when that boot began) and boots the same root again when the guest
+# reboots itself (systemd-nspawn exits 133), as a hypervisor does; each boot that ended is a
+# line in boots (start, end, exit status). power-off says the host is powered off on purpose.
 set -euo pipefail
 
 # shellcheck source=scripts/cloud/nspawn.sh
@@ -153,15 +165,64 @@ boot() {
   [ "$index" -eq 0 ] || binds+=("--bind-ro=$dir/by-id:/dev/disk/by-id")
   image_files "$dir/upper" "$vcpus" "$ram"
   mount -t overlay "$PREFIX-$name" -o "lowerdir=/,upperdir=$dir/upper,workdir=$dir/work" "$dir/root"
-  date +%s.%N >"$dir/booted-at"
+  : >"$dir/nspawn.args"
+  [ "${#binds[@]}" -eq 0 ] || printf '%s\n' "${binds[@]}" >"$dir/nspawn.args"
   echo "$hostname" >"$dir/hostname"
-  # systemd-nspawn runs inside the host's namespace (not --network-namespace-path), so that the
-  # sysfs it mounts shows the host's own eth0: cloud-init looks the port's MAC up there.
-  setsid nsenter --net="/run/netns/$PREFIX-$name" systemd-nspawn --quiet --directory="$dir/root" \
-    --machine="$PREFIX-$name" --register=no --keep-unit --console=read-only --link-journal=no \
-    --resolv-conf=off --setenv="product_name=OpenStack Nova" "${binds[@]}" --boot \
-    >"$dir/console.log" 2>&1 </dev/null 8>&- 9>&- &
-  echo $! >"$dir/nspawn.pid"
+  launch "$name"
+}
+
+supervisor_pid() { # <host-dir>: prints the pid of the host's supervisor if it still runs
+  local pid
+  pid=$(cat "$1/supervisor.pid" 2>/dev/null) || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q " supervise $(basename "$1") *$" || return 1
+  echo "$pid"
+}
+
+# Boots the host's root in the background under its supervisor; returns once systemd-nspawn runs.
+launch() { # <name>
+  local name=$1 dir=$STATE/$1 tries=0
+  ! supervisor_pid "$dir" >/dev/null || die "host $name is running"
+  mountpoint -q "$dir/root" || die "host $name has no root mounted"
+  [ -f "$dir/nspawn.args" ] || die "host $name was made by an older hosts.sh (no nspawn.args): remove it"
+  rm -f "$dir/power-off" "$dir/nspawn.pid"
+  # No lock of cloud.sh (fd 8) or of the caller is held by the host.
+  setsid bash "${BASH_SOURCE[0]}" supervise "$name" </dev/null >>"$dir/supervisor.log" 2>&1 8>&- 9>&- &
+  echo $! >"$dir/supervisor.pid"
+  until nspawn_pid "$dir" >/dev/null; do
+    [ "$tries" -lt 100 ] || die "host $name: systemd-nspawn did not start (see $dir/console.log)"
+    sleep 0.1
+    tries=$((tries + 1))
+  done
+}
+
+# The supervisor: one systemd-nspawn per boot, with the arguments of the first.
+supervise() { # <name>
+  local name=$1 dir=$STATE/$1 binds=() pid rc began quick=0
+  mapfile -t binds <"$dir/nspawn.args"
+  while :; do
+    began=$(date +%s.%N)
+    echo "$began" >"$dir/booted-at"
+    printf -- '--- boot at %s\n' "$(date -u -d "@$began" +%FT%TZ)" >>"$dir/console.log"
+    # systemd-nspawn runs inside the host's namespace (not --network-namespace-path), so that the
+    # sysfs it mounts shows the host's own eth0: cloud-init looks the port's MAC up there.
+    nsenter --net="/run/netns/$PREFIX-$name" systemd-nspawn --quiet --directory="$dir/root" \
+      --machine="$PREFIX-$name" --register=no --keep-unit --console=read-only --link-journal=no \
+      --resolv-conf=off --setenv="product_name=OpenStack Nova" "${binds[@]}" --boot \
+      >>"$dir/console.log" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" >"$dir/nspawn.pid"
+    rc=0
+    wait "$pid" || rc=$?
+    printf '%s %s %s\n' "$began" "$(date +%s.%N)" "$rc" >>"$dir/boots"
+    if [ -e "$dir/power-off" ] || [ "$rc" -ne 133 ]; then break; fi
+    # A guest that reboots within seconds of every boot would loop for ever: leave it off.
+    if [ $(($(date +%s) - ${began%.*})) -lt 10 ]; then quick=$((quick + 1)); else quick=0; fi
+    [ "$quick" -lt 5 ] || {
+      echo "host $name rebooted 5 times within 10 s of booting: left off" >&2
+      break
+    }
+  done
+  rm -f "$dir/supervisor.pid"
 }
 
 nspawn_pid() { nspawn_running "$1/nspawn.pid"; } # <host-dir>
@@ -173,15 +234,63 @@ exec_in() {
   nspawn_exec "$(nspawn_init "$pid" "host $name")" "$@"
 }
 
-stop_host() { # <dir>: powers the host off (30 s for a clean shutdown), then kills it
-  local dir=$1 pid waited=0
+# Powers the host off: its supervisor first (so that nothing boots it again), then a clean
+# shutdown (systemd-nspawn asks the guest's systemd to power off); after <seconds> (default 30,
+# 0: at once) the guest's init is killed, which ends every process of the guest.
+stop_host() { # <dir> [<seconds>]
+  local dir=$1 limit=${2:-30} pid init waited=0 how=stopped
+  touch "$dir/power-off"
+  if pid=$(supervisor_pid "$dir"); then kill -TERM "$pid" 2>/dev/null || true; fi
+  rm -f "$dir/supervisor.pid"
   pid=$(nspawn_pid "$dir") || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 30 ]; do
+  if [ "$limit" -gt 0 ]; then kill -TERM "$pid" 2>/dev/null || true; fi
+  while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$limit" ]; do
     sleep 1
     waited=$((waited + 1))
   done
-  kill -KILL "$pid" 2>/dev/null || true
+  if kill -0 "$pid" 2>/dev/null; then
+    how=killed
+    init=$(pgrep -P "$pid" 2>/dev/null | head -n 1 || true)
+    [ -z "$init" ] || kill -KILL "$init" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
+    waited=0
+    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 50 ]; do
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+  fi
+  printf '%s %s %s\n' "$(cat "$dir/booted-at" 2>/dev/null)" "$(date +%s.%N)" "$how" >>"$dir/boots"
+}
+
+stop() {
+  valid_name "$1"
+  [ -f "$STATE/$1/hostname" ] || die "no host $1"
+  stop_host "$STATE/$1"
+}
+
+start() {
+  valid_name "$1"
+  [ -f "$STATE/$1/hostname" ] || die "no host $1"
+  nspawn_pid "$STATE/$1" >/dev/null && return 0
+  # A supervisor left between two boots would race the new one.
+  stop_host "$STATE/$1" 0
+  launch "$1"
+}
+
+# What a hypervisor does on a reboot: a clean power-off (--hard: none), then the same disk boots.
+reboot_host() { # <name> [--hard]
+  local name=$1 mode=${2:-}
+  valid_name "$name"
+  [ -f "$STATE/$name/hostname" ] || die "no host $name"
+  [ -z "$mode" ] || [ "$mode" = --hard ] || die "reboot $name: unknown option $mode"
+  if [ "$mode" = --hard ]; then stop_host "$STATE/$name" 0; else stop_host "$STATE/$name"; fi
+  launch "$name"
+}
+
+state() {
+  valid_name "$1"
+  [ -f "$STATE/$1/hostname" ] || die "no host $1"
+  if nspawn_pid "$STATE/$1" >/dev/null; then echo running; else echo off; fi
 }
 
 remove_dir() { # <dir>
@@ -220,9 +329,11 @@ list() {
 down() {
   local dir ns pid
   if mountpoint -q "$STATE"; then
-    # Power off all hosts at once, then clean up each.
+    # Power off all hosts at once (no supervisor boots one again), then clean up each.
     for dir in "$STATE"/*/; do
-      [ -f "$dir/nspawn.pid" ] || continue
+      [ -f "$dir/hostname" ] || continue
+      touch "$dir/power-off"
+      if pid=$(supervisor_pid "${dir%/}"); then kill -TERM "$pid" 2>/dev/null || true; fi
       if pid=$(nspawn_pid "$dir"); then kill -TERM "$pid" 2>/dev/null || true; fi
     done
     for dir in "$STATE"/*/; do
@@ -253,6 +364,15 @@ case ${1:-} in
     shift
     boot "$@"
     ;;
+  stop) stop "$2" ;;
+  start) start "$2" ;;
+  reboot) reboot_host "$2" "${3:-}" ;;
+  state) state "$2" ;;
+  supervise)
+    # Runs as long as the host: exit before bash reads on in a script that may have changed.
+    supervise "$2"
+    exit 0
+    ;;
   remove) remove "$2" ;;
   list) list ;;
   root) root_of "$2" ;;
@@ -261,5 +381,5 @@ case ${1:-} in
     exec_in "$@"
     ;;
   down) down ;;
-  *) die "usage: hosts.sh net|bridges|net-del|add|boot|remove|list|root|exec|down ..." ;;
+  *) die "usage: hosts.sh net|bridges|net-del|add|boot|stop|start|reboot|state|remove|list|root|exec|down ..." ;;
 esac

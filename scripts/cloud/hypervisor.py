@@ -2,9 +2,11 @@
 """What a hypervisor is told about the local cloud's servers, as JSON (cloud.sh hypervisor).
 
 Runs inside the cloud's machine, fed on standard input, as the operator, over every project:
-each ACTIVE server with its flavor's vCPUs and RAM, its ports (MAC, fixed IPs, the subnet's
-prefix and gateway), the volumes attached to it, and the floating IPs that point at its
-ports. scripts/cloud/realize.ts turns this into running hosts (scripts/cloud/hosts.sh).
+each server with its status, its flavor's vCPUs and RAM, its ports (MAC, fixed IPs, the
+subnet's prefix and gateway), the volumes attached to it, the floating IPs that point at its
+ports, and its instance actions (request ID and action: a reboot leaves a server ACTIVE, and
+only its action says it happened). scripts/cloud/realize.ts turns this into hosts
+(scripts/cloud/hosts.sh), running or powered off.
 """
 import json
 import sys
@@ -42,8 +44,13 @@ for f in conn.network.ips():
 
 out = []
 for s in servers:
-    if s["status"] != "ACTIVE":
-        continue
+    # Nova lists its newest action first; a server being built has no host to act on yet.
+    actions = []
+    if s["status"] != "BUILD":
+        actions = [
+            {"request_id": a["request_id"], "action": a["action"]}
+            for a in conn.compute.get(f"/servers/{s['id']}/os-instance-actions").json()["instanceActions"]
+        ]
     ports = []
     for p in sorted(ports_by_server.get(s["id"], []), key=lambda p: p.created_at or ""):
         addresses = []
@@ -72,6 +79,7 @@ for s in servers:
         {
             "id": s["id"],
             "name": s["name"],
+            "status": s["status"],
             "hostname": s.get("OS-EXT-SRV-ATTR:hostname") or s["name"],
             "project_id": s["tenant_id"],
             "vcpus": s["flavor"]["vcpus"],
@@ -81,6 +89,7 @@ for s in servers:
                 {"id": v["id"], "size_gib": volume_sizes.get(v["id"])}
                 for v in s.get("os-extended-volumes:volumes_attached", [])
             ],
+            "actions": actions,
         }
     )
 json.dump(out, sys.stdout, indent=1)

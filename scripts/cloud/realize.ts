@@ -7,6 +7,13 @@
  * whose port changed) are removed; hosts of servers that did not change are not touched. Run it
  * after every `cdktf deploy` on the local cloud; it is idempotent.
  *
+ * Power follows Nova, as a hypervisor's would: a SHUTOFF server's host is powered off and keeps
+ * its disk, volumes and address; when the server is ACTIVE again the same disk boots. The fake
+ * driver completes a reboot at once and the server stays ACTIVE, so a reboot is seen in the
+ * server's instance actions: a reboot (or stop and start) that this host has not been through
+ * yet power-cycles it, with a clean shutdown first (Nova's API does not say soft or hard).
+ * Servers in other states (ERROR, RESIZE, RESCUE...) keep their host as it is.
+ *
  * It also routes each realized network from this machine through the cloud's namespace, so
  * that fixed IPs answer here, and forwards each floating IP bound to a realized port to its
  * fixed IP (the L3 agent's job on a real cloud).
@@ -23,10 +30,12 @@ const HOSTS_SH = path.join(REPO_ROOT, 'scripts', 'cloud', 'hosts.sh');
 const CLOUD_IP = '10.254.0.2';
 const CLOUD_LINK = 'spcloud0';
 
-/** One ACTIVE server as scripts/cloud/hypervisor.py reports it. */
+/** One server as scripts/cloud/hypervisor.py reports it. */
 export interface HypervisorServer {
   readonly id: string;
   readonly name: string;
+  /** Nova's status: ACTIVE, SHUTOFF, REBOOT, ERROR... */
+  readonly status: string;
   readonly hostname: string;
   readonly project_id: string;
   readonly vcpus: number;
@@ -39,6 +48,8 @@ export interface HypervisorServer {
     readonly floating_ips: { readonly address: string; readonly fixed_ip: string }[];
   }[];
   readonly volumes: { readonly id: string; readonly size_gib: number | null }[];
+  /** Nova's instance actions of the server, newest first. */
+  readonly actions: { readonly request_id: string; readonly action: string }[];
 }
 
 /** What one host is made of; a host whose spec changed is made again. */
@@ -59,13 +70,31 @@ export interface HostSpec {
   readonly volumes: string[];
 }
 
-/** A host running for a server, as realize leaves it. */
+/**
+ * What realize did with a server's host: `started` (made and booted by this run), `kept`
+ * (running already with the same spec), `rebooted` (power-cycled for a reboot Nova recorded),
+ * `restarted` (the kept disk booted again: the server was started, or the host was not
+ * running), `stopped` (powered off by this run: the server is SHUTOFF), `off` (powered off
+ * already, and it stays so).
+ */
+export type HostAction = 'started' | 'kept' | 'rebooted' | 'restarted' | 'stopped' | 'off';
+
+/** A host of a server, as realize leaves it. */
 export interface RealizedHost extends HostSpec {
-  /** started: booted by this run; kept: running already with the same spec. */
-  readonly action: 'started' | 'kept';
+  readonly action: HostAction;
+}
+
+/** Instance actions after which the guest has been through a power cycle. */
+const POWER_ACTIONS = new Set(['reboot', 'stop', 'start']);
+
+/** How a server's host should be, from Nova's status; `hold`: left as it is. */
+export function wantedPower(status: string): 'on' | 'off' | 'hold' {
+  if (['ACTIVE', 'REBOOT', 'HARD_REBOOT'].includes(status)) return 'on';
+  return status === 'SHUTOFF' ? 'off' : 'hold';
 }
 
 export interface RealizeResult {
+  /** Hosts of the servers, running or powered off. */
   readonly hosts: RealizedHost[];
   /** hosts.sh names of the hosts removed (their server is gone or changed). */
   readonly removed: string[];
@@ -134,6 +163,23 @@ function specFile(name: string): string {
   return path.join(hosts('root', name).trim(), '..', 'spec.json');
 }
 
+/** Request IDs of the instance actions a host has been through (beside the host's root). */
+function seenFile(name: string): string {
+  return path.join(hosts('root', name).trim(), '..', 'actions-seen.json');
+}
+
+function readSeen(name: string): Set<string> {
+  try {
+    return new Set(JSON.parse(fs.readFileSync(seenFile(name), 'utf8')) as string[]);
+  } catch {
+    return new Set();
+  }
+}
+
+function writeSeen(name: string, server: HypervisorServer): void {
+  fs.writeFileSync(seenFile(name), JSON.stringify(server.actions.map((a) => a.request_id)));
+}
+
 /** What realize made the host `name` of; undefined for a host it did not finish making. */
 export function readSpec(name: string): HostSpec | undefined {
   try {
@@ -143,15 +189,18 @@ export function readSpec(name: string): HostSpec | undefined {
   }
 }
 
-/** Makes the running hosts match the cloud's ACTIVE servers; see the file's comment. */
+/** Makes the hosts match the cloud's servers; see the file's comment. */
 export function realize(log: (line: string) => void = () => undefined): RealizeResult {
   const servers = JSON.parse(run('bash', [CLOUD_SH, 'hypervisor'])) as HypervisorServer[];
   const specs: HostSpec[] = [];
   const skipped: { server: string; reason: string }[] = [];
+  const serverOf = new Map<string, HypervisorServer>();
   for (const server of servers) {
     const spec = hostSpec(server);
-    if ('reason' in spec) skipped.push({ server: server.name, reason: spec.reason });
-    else specs.push(spec);
+    if (!('reason' in spec)) {
+      specs.push(spec);
+      serverOf.set(spec.name, server);
+    } else if (wantedPower(server.status) === 'on') skipped.push({ server: server.name, reason: spec.reason });
   }
   // One namespace holds every bridge: two networks with overlapping subnets cannot both be
   // realized (their gateways would collide). The first network seen wins; the rest wait.
@@ -169,16 +218,17 @@ export function realize(log: (line: string) => void = () => undefined): RealizeR
   const wanted = new Map(specs.map((s) => [s.name, s]));
 
   const removed: string[] = [];
-  const running = new Map<string, HostSpec | undefined>();
-  for (const name of hosts('list').split('\n').filter(Boolean)) running.set(name, readSpec(name));
-  for (const [name, spec] of running) {
+  // Hosts that exist, running or powered off, with what they were made of.
+  const existing = new Map<string, HostSpec | undefined>();
+  for (const name of hosts('list').split('\n').filter(Boolean)) existing.set(name, readSpec(name));
+  for (const [name, spec] of existing) {
     const want = wanted.get(name);
     if (want && spec && JSON.stringify(spec) === JSON.stringify(want)) continue;
     log(
       `removing host ${name} (${spec?.serverName ?? 'unknown'}): ${want ? 'its server changed' : 'its server is gone'}`,
     );
     hosts('remove', name);
-    running.delete(name);
+    existing.delete(name);
     removed.push(name);
   }
 
@@ -193,8 +243,15 @@ export function realize(log: (line: string) => void = () => undefined): RealizeR
   const realized: RealizedHost[] = [];
   const routed = new Set<string>();
   for (const spec of specs) {
-    if (running.has(spec.name)) {
-      realized.push({ ...spec, action: 'kept' });
+    const server = serverOf.get(spec.name)!;
+    const power = wantedPower(server.status);
+    if (existing.has(spec.name)) {
+      realized.push({ ...spec, action: powerHost(spec, server, power, log) });
+      continue;
+    }
+    if (power !== 'on') {
+      // No disk here yet (never realized, or its spec changed while it was not running).
+      log(`not starting a host for ${spec.serverName}: its server is ${server.status}`);
       continue;
     }
     const prefix = spec.cidr.split('/')[1];
@@ -204,12 +261,14 @@ export function realize(log: (line: string) => void = () => undefined): RealizeR
     hosts('add', spec.name, spec.bridge, `${spec.ip}/${prefix}`, spec.mac, spec.gateway);
     hosts('boot', spec.name, spec.hostname, String(spec.vcpus), String(spec.ramMiB), ...spec.volumes);
     fs.writeFileSync(specFile(spec.name), JSON.stringify(spec));
+    writeSeen(spec.name, server);
     log(
       `started host ${spec.name} for ${spec.serverName} at ${spec.ip}${spec.volumes.length ? ` with ${spec.volumes.length} volume(s)` : ''}`,
     );
     realized.push({ ...spec, action: 'started' });
   }
-  for (const spec of specs) {
+  const hostNames = new Set(realized.map((h) => h.name));
+  for (const spec of specs.filter((s) => hostNames.has(s.name))) {
     if (routed.has(spec.cidr)) continue;
     routed.add(spec.cidr);
     const conflicts = conflictingRoutes(spec.cidr);
@@ -221,7 +280,7 @@ export function realize(log: (line: string) => void = () => undefined): RealizeR
   }
 
   const floatingIps = servers
-    .filter((s) => wanted.has(s.id.replace(/-/g, '').slice(0, 10)))
+    .filter((s) => hostNames.has(s.id.replace(/-/g, '').slice(0, 10)))
     .flatMap((s) => s.ports.flatMap((p) => p.floating_ips))
     .map((f) => ({ address: f.address, fixedIp: f.fixed_ip }));
   cloudExec('iptables', '-t', 'nat', '-F', 'SPCLOUD-FIP');
@@ -244,12 +303,46 @@ export function realize(log: (line: string) => void = () => undefined): RealizeR
   return { hosts: realized, removed, skipped, floatingIps };
 }
 
+/** Brings an existing host to the power its server's status asks for; returns what it did. */
+function powerHost(
+  spec: HostSpec,
+  server: HypervisorServer,
+  power: 'on' | 'off' | 'hold',
+  log: (line: string) => void,
+): HostAction {
+  const isRunning = hosts('state', spec.name).trim() === 'running';
+  // In another state (ERROR, RESIZE...) nothing is acted on, and nothing is marked seen.
+  if (power === 'hold') return isRunning ? 'kept' : 'off';
+  const seen = readSeen(spec.name);
+  const unseen = server.actions.filter((a) => POWER_ACTIONS.has(a.action) && !seen.has(a.request_id));
+  let action: HostAction;
+  if (power === 'off') {
+    if (isRunning) {
+      log(`stopping host ${spec.name} (${spec.serverName}): its server is ${server.status}`);
+      hosts('stop', spec.name);
+      action = 'stopped';
+    } else action = 'off';
+  } else if (!isRunning) {
+    log(`booting host ${spec.name} (${spec.serverName}) again from its kept disk`);
+    hosts('start', spec.name);
+    action = 'restarted';
+  } else if (unseen.length > 0) {
+    log(`rebooting host ${spec.name} (${spec.serverName}): Nova recorded ${unseen.map((a) => a.action).join(', ')}`);
+    hosts('reboot', spec.name);
+    action = 'rebooted';
+  } else action = 'kept';
+  writeSeen(spec.name, server);
+  return action;
+}
+
 if (require.main === module) {
   try {
     const result = realize((line) => console.error(`[realize] ${line}`));
-    const started = result.hosts.filter((h) => h.action === 'started').length;
+    const count = (...actions: HostAction[]) => result.hosts.filter((h) => actions.includes(h.action)).length;
+    const off = count('stopped', 'off');
     console.error(
-      `[realize] ${result.hosts.length} host(s) running (${started} started), ${result.removed.length} removed, ` +
+      `[realize] ${result.hosts.length - off} host(s) running (${count('started')} started, ` +
+        `${count('rebooted', 'restarted')} rebooted or restarted), ${off} powered off, ${result.removed.length} removed, ` +
         `${result.skipped.length} server(s) not realized; look inside with: npm run cloud -- hosts exec <name> <command>`,
     );
     for (const h of result.hosts) console.log(`${h.name}\t${h.serverName}\t${h.ip}\t${h.action}`);

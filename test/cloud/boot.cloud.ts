@@ -13,7 +13,12 @@
  * - S3A reaches Swift's s3api over TLS with the EC2 credential Terraform created, which each
  *   node reads from its own user data; Keystone checks it through s3token.
  *
- * Writes the deploy-to-ready breakdown to .cache/e2e/deploy-to-ready.json.
+ * - Power through Nova as a hypervisor does it: a worker and the master rebooted, a worker
+ *   stopped and started (and one rebooted from inside) come back on the same disk and volume,
+ *   with Spark running and nothing downloaded again.
+ *
+ * Writes the deploy-to-ready breakdown to .cache/e2e/deploy-to-ready.json, and how long each
+ * power operation took until Spark was back to .cache/e2e/reboot.json.
  */
 import { spawn, spawnSync } from 'child_process';
 import { X509Certificate } from 'crypto';
@@ -26,7 +31,7 @@ import { SparkVersion } from '../../lib';
 import { ExampleStack } from '../../stacks/example';
 import { exampleSettings } from '../../stacks/settings';
 import { E2E_CACHE, e2eScript, getJson, httpGet, MIRROR_DIR, sparkDistribution, waitFor } from '../e2e/support';
-import { hostBoot, hostRoot, hostSpecs, inHost, inHostOk } from './hosts';
+import { hostBoot, hostLoops, hostRoot, hostSpecs, hostState, inHost, inHostOk } from './hosts';
 import { asDeployingUser, cloud, cloudEnv, Deployment, ec2Credential, inventory, leftovers } from './support';
 
 const VERSION = SparkVersion.V3_5_7;
@@ -152,6 +157,145 @@ function swiftList(container: string, prefix: string): string[] {
 }
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
+
+/** Seconds from each power operation to Spark back, for .cache/e2e/reboot.json. */
+const powerTimings: Record<string, number> = {};
+
+function writePowerTimings(): void {
+  fs.mkdirSync(E2E_CACHE, { recursive: true });
+  fs.writeFileSync(
+    path.join(E2E_CACHE, 'reboot.json'),
+    JSON.stringify({ cores: os.cpus().length, ...powerTimings }, null, 2) + '\n',
+  );
+}
+
+/** What a host holds that no boot after its first may change, and marks on its disks. */
+interface NodeState {
+  readonly root: string;
+  readonly instanceId: string;
+  /** The bootstrap's record of its one run: timings, bootstrap.log, result. */
+  readonly bootstrap: Record<string, string>;
+  /** Lines the bootstrap printed into cloud-init's output (a second run would add some). */
+  readonly bootstrapOutputLines: number;
+  /** SOURCE FSTYPE UUID of the volume at /var/lib/spark/local, when the host has one. */
+  readonly volume?: string;
+  readonly marker: string;
+}
+
+function bootstrapOutputLines(root: string): number {
+  const log = fs.readFileSync(path.join(root, 'var/log/cloud-init-output.log'), 'utf8');
+  return log.split('\n').filter((l) => l.includes(' spark-bootstrap: ')).length;
+}
+
+/** Records what `assertSameNode` checks, and writes a mark on the root disk and the volume. */
+function markNode(host: string): NodeState {
+  const root = hostRoot(host);
+  const spec = hostSpecs().find((h) => h.name === host)!;
+  const marker = `written before the power cycle ${Date.now()}`;
+  fs.writeFileSync(path.join(root, 'root/power-marker'), marker);
+  let volume: string | undefined;
+  if (spec.volumes.length > 0) {
+    volume = inHostOk(host, ['findmnt', '-n', '-o', 'SOURCE,FSTYPE,UUID', '/var/lib/spark/local']).trim();
+    inHostOk(host, ['sh', '-c', 'printf "%s" "$1" >/var/lib/spark/local/power-marker', 'sh', marker]);
+  }
+  const state = path.join(root, 'var/lib/spark-bootstrap');
+  return {
+    root,
+    instanceId: fs.readFileSync(path.join(root, 'var/lib/cloud/data/instance-id'), 'utf8'),
+    bootstrap: Object.fromEntries(
+      ['timings', 'bootstrap.log', 'result'].map((f) => [f, fs.readFileSync(path.join(state, f), 'utf8')]),
+    ),
+    bootstrapOutputLines: bootstrapOutputLines(root),
+    volume,
+    marker,
+  };
+}
+
+/**
+ * The host booted again on the same disk and volume as the same instance, its Spark units came
+ * up by themselves, and its bootstrap did not run again (so nothing was downloaded again).
+ */
+function assertSameNode(host: string, before: NodeState, services: string[]): void {
+  const root = hostRoot(host);
+  expect(root).toBe(before.root);
+  expect(fs.readFileSync(path.join(root, 'root/power-marker'), 'utf8')).toBe(before.marker);
+  // cloud-init saw the same instance: per-instance modules (runcmd, the bootstrap) did not run.
+  expect(fs.readFileSync(path.join(root, 'var/lib/cloud/data/instance-id'), 'utf8')).toBe(before.instanceId);
+  const state = path.join(root, 'var/lib/spark-bootstrap');
+  expect(
+    Object.fromEntries(Object.keys(before.bootstrap).map((f) => [f, fs.readFileSync(path.join(state, f), 'utf8')])),
+  ).toEqual(before.bootstrap);
+  expect(bootstrapOutputLines(root)).toBe(before.bootstrapOutputLines);
+  const journal = inHostOk(host, ['journalctl', '-b', '-o', 'cat', '--no-pager']);
+  expect(journal.split('\n').filter((l) => /spark-bootstrap:|apt-get|Downloading|curl/.test(l))).toEqual([]);
+  if (before.volume) {
+    // Mounted by the bootstrap's mount unit, before the worker started.
+    expect(inHostOk(host, ['systemctl', 'is-active', 'var-lib-spark-local.mount']).trim()).toBe('active');
+    const mount = inHostOk(host, ['findmnt', '-n', '-o', 'SOURCE,FSTYPE,UUID', '/var/lib/spark/local']).trim();
+    expect(mount).toBe(before.volume);
+    // Inside the host: the volume is mounted in its mount namespace, not over its root seen from here.
+    expect(inHostOk(host, ['cat', '/var/lib/spark/local/power-marker'])).toBe(before.marker);
+  }
+  for (const service of services) {
+    expect({ service, enabled: inHost(host, ['systemctl', 'is-enabled', service]).stdout.trim() }).toEqual({
+      service,
+      enabled: 'enabled',
+    });
+    expect({ service, active: inHost(host, ['systemctl', 'is-active', service]).stdout.trim() }).toEqual({
+      service,
+      active: 'active',
+    });
+  }
+  // The node's own name still resolves without DNS (the bootstrap's /etc/hosts line).
+  expect(inHostOk(host, ['getent', 'hosts', inHostOk(host, ['hostname']).trim()])).toContain(
+    hostSpecs().find((h) => h.name === host)!.ip,
+  );
+}
+
+/** Nova's status of a server, as the deploying user sees it, once it is `status`. */
+async function serverStatus(serverId: string, status: string): Promise<void> {
+  await waitFor(`server ${serverId} ${status}`, 120_000, async () =>
+    asDeployingUser(['openstack', 'server', 'show', serverId, '-f', 'value', '-c', 'status']).trim() === status
+      ? true
+      : undefined,
+  );
+}
+
+/** Realize, checking that it did `action` to `host` and left every other host running as it was. */
+function realizeExpecting(host: string, action: string): void {
+  const result = realizeHosts();
+  expect(result.removed).toEqual([]);
+  expect(Object.fromEntries(result.hosts.map((h) => [h.name, h.action]))).toEqual(
+    Object.fromEntries(result.hosts.map((h) => [h.name, h.name === host ? action : 'kept'])),
+  );
+}
+
+/** Waits until the worker at `ip` registered again (a new worker ID) and `count` are alive. */
+async function reregistered(ip: string, oldId: string, count: number) {
+  return waitFor(`the worker at ${ip} to register again`, 300_000, async () => {
+    const status = await masterStatus();
+    const back = status.workers.find((w) => w.host === ip && w.state === 'ALIVE' && w.id !== oldId);
+    return back && status.aliveworkers === count ? back : undefined;
+  });
+}
+
+async function aliveWorker(ip: string) {
+  return waitFor(`the master to list the worker at ${ip}`, 60_000, async () =>
+    (await masterStatus()).workers.find((w) => w.host === ip && w.state === 'ALIVE'),
+  );
+}
+
+/**
+ * After a power test, whatever it left half done: every server ACTIVE again and every host
+ * running as Nova says, so that the tests after it find the cluster whole.
+ */
+async function settlePower(serverId: string): Promise<void> {
+  if (asDeployingUser(['openstack', 'server', 'show', serverId, '-f', 'value', '-c', 'status']).trim() === 'SHUTOFF') {
+    asDeployingUser(['openstack', 'server', 'start', serverId]);
+    await serverStatus(serverId, 'ACTIVE');
+  }
+  realizeHosts();
+}
 
 beforeAll(async () => {
   // Spark and the S3A jars, in the operator's public container laid out like the Apache archive.
@@ -635,6 +779,124 @@ describe('a cluster deployed on the local cloud boots through its metadata servi
     expect(run.stdout).toContain('pool general: 3 of 3 registered');
     expect(run.stdout).toContain('applications: 0 running, 0 waiting');
     expect(run.stdout).toContain('alerts: none firing');
+  });
+
+  test('a worker rebooted through Nova boots the same disk and volume, registers again and downloads nothing', async () => {
+    const [, victim] = [...workerHosts.entries()][2];
+    const spec = hostSpecs().find((h) => h.name === victim)!;
+    const old = await aliveWorker(spec.ip);
+    const before = markNode(victim);
+    const boot = hostBoot(victim);
+    const requested = Date.now();
+    try {
+      asDeployingUser(['openstack', 'server', 'reboot', spec.serverId]);
+      // The fake driver finishes a reboot at once: the server is ACTIVE, its action says it.
+      realizeExpecting(victim, 'rebooted');
+      const back = await reregistered(spec.ip, old.id, 3);
+      powerTimings.novaRebootWorkerToRegisteredSeconds = seconds(Date.now() - requested);
+      writePowerTimings();
+      expect(back.cores).toBe(pool.sizing.workerCores);
+      const after = hostBoot(victim);
+      expect(after.pid).not.toBe(boot.pid);
+      expect(after.bootedAt).toBeGreaterThan(boot.bootedAt);
+      assertSameNode(victim, before, ['spark-worker']);
+      // A second realize has nothing left to do.
+      realizeExpecting(victim, 'kept');
+    } finally {
+      await settlePower(spec.serverId);
+    }
+  });
+
+  test('a worker rebooted from inside (systemctl reboot) comes back by itself, and realize leaves it be', async () => {
+    const [, victim] = [...workerHosts.entries()][1];
+    const spec = hostSpecs().find((h) => h.name === victim)!;
+    const old = await aliveWorker(spec.ip);
+    const before = markNode(victim);
+    const boot = hostBoot(victim);
+    const requested = Date.now();
+    // The command's own session ends with the guest; only its effect counts.
+    inHost(victim, ['systemctl', 'reboot'], 30_000);
+    await waitFor('the host to boot again', 120_000, async () => {
+      try {
+        return hostBoot(victim).pid !== boot.pid ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    await reregistered(spec.ip, old.id, 3);
+    powerTimings.guestRebootWorkerToRegisteredSeconds = seconds(Date.now() - requested);
+    writePowerTimings();
+    assertSameNode(victim, before, ['spark-worker']);
+    // systemd-nspawn said 133 (a reboot), and the supervisor booted the same root again.
+    const boots = fs
+      .readFileSync(path.join(path.dirname(before.root), 'boots'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(boots[boots.length - 1].split(' ')[2]).toBe('133');
+    realizeExpecting(victim, 'kept');
+  });
+
+  test('a worker stopped through Nova is powered off keeping its disk, and started again it registers', async () => {
+    const [, victim] = [...workerHosts.entries()][0];
+    const spec = hostSpecs().find((h) => h.name === victim)!;
+    const old = await aliveWorker(spec.ip);
+    const before = markNode(victim);
+    const loops = hostLoops(victim);
+    expect(Object.values(loops).every((file) => file.endsWith('.img'))).toBe(true);
+    try {
+      const requested = Date.now();
+      asDeployingUser(['openstack', 'server', 'stop', spec.serverId]);
+      await serverStatus(spec.serverId, 'SHUTOFF');
+      realizeExpecting(victim, 'stopped');
+      powerTimings.novaStopWorkerSeconds = seconds(Date.now() - requested);
+      expect(hostState(victim)).toBe('off');
+      // The master lost it; the host's disk, its volume's loop device and its address are kept.
+      expect(hostLoops(victim)).toEqual(loops);
+      expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).toContain(`spch-${victim}`);
+      await waitFor('the master to count 2 alive workers', 120_000, async () =>
+        (await masterStatus()).aliveworkers === 2 ? true : undefined,
+      );
+      expect(hostSpecs().map((h) => h.name)).toContain(victim);
+      realizeExpecting(victim, 'off');
+
+      const started = Date.now();
+      asDeployingUser(['openstack', 'server', 'start', spec.serverId]);
+      await serverStatus(spec.serverId, 'ACTIVE');
+      realizeExpecting(victim, 'restarted');
+      await reregistered(spec.ip, old.id, 3);
+      powerTimings.novaStartWorkerToRegisteredSeconds = seconds(Date.now() - started);
+      writePowerTimings();
+      assertSameNode(victim, before, ['spark-worker']);
+    } finally {
+      await settlePower(spec.serverId);
+    }
+  });
+
+  test("the master's host rebooted through Nova: the master, its workers and the history server come back", async () => {
+    const spec = hostSpecs().find((h) => h.name === masterHost)!;
+    const before = markNode(masterHost);
+    const boot = hostBoot(masterHost);
+    const requested = Date.now();
+    try {
+      asDeployingUser(['openstack', 'server', 'reboot', spec.serverId]);
+      realizeExpecting(masterHost, 'rebooted');
+      expect(hostBoot(masterHost).pid).not.toBe(boot.pid);
+      // A new master knows no worker until each reconnects by itself.
+      const status = await allRegistered(3);
+      powerTimings.novaRebootMasterToWorkersRegisteredSeconds = seconds(Date.now() - requested);
+      writePowerTimings();
+      expect(status.workers.filter((w) => w.state === 'ALIVE')).toHaveLength(3);
+      const apps = await waitFor('the history server to list the applications again', 180_000, async () => {
+        const list = await getJson<{ id: string }[]>(`${HISTORY_UI}/api/v1/applications`, tlsFile('ca.pem'));
+        return list.some((a) => a.id === useCaseApp) ? list : undefined;
+      });
+      expect(apps.map((a) => a.id)).toEqual(expect.arrayContaining([seedApp, useCaseApp]));
+      powerTimings.novaRebootMasterToHistorySeconds = seconds(Date.now() - requested);
+      writePowerTimings();
+      assertSameNode(masterHost, before, ['spark-master', 'spark-history']);
+    } finally {
+      await settlePower(spec.serverId);
+    }
   });
 
   test('scaling the pool 3 → 4 with a real apply boots and registers the new worker, touching no other host', async () => {

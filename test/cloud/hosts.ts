@@ -69,3 +69,22 @@ export function hostBoot(host: string): { bootedAt: number; pid: number } {
     pid: Number(fs.readFileSync(path.join(dir, 'nspawn.pid'), 'utf8')),
   };
 }
+
+/** Whether the host's systemd-nspawn runs (`running`) or the host is powered off (`off`). */
+export function hostState(host: string): 'running' | 'off' {
+  const r = hostsSh(['state', host], 30_000);
+  if (r.status !== 0) throw new Error(`hosts.sh state ${host}: ${r.stderr}`);
+  return r.stdout.trim() as 'running' | 'off';
+}
+
+/** The loop devices of the host's volumes, each with the file it is bound to (empty: unbound). */
+export function hostLoops(host: string): Record<string, string> {
+  const file = path.join(path.dirname(hostRoot(host)), 'loops');
+  const loops = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+  return Object.fromEntries(
+    loops.map((loop) => {
+      const r = spawnSync('losetup', ['--noheadings', '--output', 'BACK-FILE', loop], { encoding: 'utf8' });
+      return [loop, r.status === 0 ? r.stdout.trim() : ''];
+    }),
+  );
+}
