@@ -66,7 +66,11 @@ export class ExampleStack extends TerraformStack {
       mavenRepositoryUrl: settings.mavenRepositoryUrl,
       trustedCaCertificates: settings.trustedCaCertificates,
       webUiTls: webUiTls(this, settings),
-      master: { flavor: Flavor.of({ name: 'm1.large', vcpus: 4, ramMiB: 8192 }), floatingIp: true },
+      master: {
+        flavor: Flavor.of({ name: 'm1.large', vcpus: 4, ramMiB: 8192 }),
+        floatingIp: true,
+        volumeGiB: settings.masterVolumeGiB,
+      },
       access: { sshFrom: [settings.adminCidr], webUiFrom: [settings.adminCidr], metricsFrom: [settings.adminCidr] },
       objectStorage: { s3Endpoint: settings.s3Endpoint, forceDestroy: settings.forceDestroy },
       monitoring: { prometheus: true },

@@ -29,7 +29,11 @@ export class HighAvailabilityStack extends TerraformStack {
       mavenRepositoryUrl: settings.mavenRepositoryUrl,
       trustedCaCertificates: settings.trustedCaCertificates,
       webUiTls: webUiTls(this, settings),
-      master: { flavor: Flavor.of({ name: 'm1.large', vcpus: 4, ramMiB: 8192 }), floatingIp: true },
+      master: {
+        flavor: Flavor.of({ name: 'm1.large', vcpus: 4, ramMiB: 8192 }),
+        floatingIp: true,
+        volumeGiB: settings.masterVolumeGiB,
+      },
       highAvailability: { masters: 3 },
       access: {
         sshFrom: [settings.adminCidr],

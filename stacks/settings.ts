@@ -38,6 +38,11 @@ export interface ExampleSettings {
   readonly workerFlavorName?: string;
   /** A Cinder volume of this many GiB per worker for Spark's local dirs (SPARK_LOCAL_VOLUME_GIB); none by default. */
   readonly localVolumeGiB?: number;
+  /**
+   * A Cinder volume of this many GiB for the master (SPARK_MASTER_VOLUME_GIB), where a single
+   * master also keeps its recovery state; none by default.
+   */
+  readonly masterVolumeGiB?: number;
   /** Let destroy delete the containers with their objects (SPARK_FORCE_DESTROY=1). */
   readonly forceDestroy?: boolean;
 }
@@ -74,6 +79,7 @@ export function exampleSettings(env: NodeJS.ProcessEnv = process.env): ExampleSe
     workerCount: env.SPARK_WORKERS ? Number(env.SPARK_WORKERS) : undefined,
     workerFlavorName: env.SPARK_WORKER_FLAVOR || undefined,
     localVolumeGiB: env.SPARK_LOCAL_VOLUME_GIB ? Number(env.SPARK_LOCAL_VOLUME_GIB) : undefined,
+    masterVolumeGiB: env.SPARK_MASTER_VOLUME_GIB ? Number(env.SPARK_MASTER_VOLUME_GIB) : undefined,
     forceDestroy: env.SPARK_FORCE_DESTROY === '1' || undefined,
   };
 }

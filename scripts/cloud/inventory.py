@@ -7,6 +7,7 @@ data Nova holds). The deploy tests compare it with what the library synthesized;
 inventory` shows a user what a deploy left behind.
 """
 import base64
+import gzip
 import json
 import sys
 
@@ -35,9 +36,20 @@ def compute_get(path):
     return conn.compute.get(path, microversion="2.79").json()
 
 
+
+def user_data_text(encoded):
+    """A server's user data as text, and whether Nova holds it gzip-compressed."""
+    if not encoded:
+        return None, False
+    raw = base64.b64decode(encoded)
+    if raw[:2] == b"\x1f\x8b":
+        return gzip.decompress(raw).decode("utf-8", "replace"), True
+    return raw.decode("utf-8", "replace"), False
+
+
 servers = []
 for s in compute_get(f"/servers/detail?all_tenants=1&project_id={pid}")["servers"]:
-    user_data = s.get("OS-EXT-SRV-ATTR:user_data")
+    user_data, user_data_gzip = user_data_text(s.get("OS-EXT-SRV-ATTR:user_data"))
     servers.append(
         {
             "id": s["id"],
@@ -50,7 +62,8 @@ for s in compute_get(f"/servers/detail?all_tenants=1&project_id={pid}")["servers
             "metadata": s.get("metadata", {}),
             "config_drive": s.get("config_drive"),
             "volumes": [v["id"] for v in s.get("os-extended-volumes:volumes_attached", [])],
-            "user_data": base64.b64decode(user_data).decode("utf-8", "replace") if user_data else None,
+            "user_data": user_data,
+            "user_data_gzip": user_data_gzip,
         }
     )
 

@@ -31,7 +31,7 @@ import { SparkVersion } from '../../lib';
 import { ExampleStack } from '../../stacks/example';
 import { exampleSettings } from '../../stacks/settings';
 import { E2E_CACHE, e2eScript, getJson, httpGet, MIRROR_DIR, sparkDistribution, waitFor } from '../e2e/support';
-import { hostBoot, hostLoops, hostRoot, hostSpecs, hostState, inHost, inHostOk } from './hosts';
+import { hostBoot, hostLoops, hostRoot, hostSpecs, hostState, inHost, inHostOk, userDataText } from './hosts';
 import { asDeployingUser, cloud, cloudEnv, Deployment, ec2Credential, inventory, leftovers } from './support';
 
 const VERSION = SparkVersion.V3_5_7;
@@ -314,6 +314,8 @@ beforeAll(async () => {
   settings = {
     SPARK_WORKERS: '3',
     SPARK_LOCAL_VOLUME_GIB: String(VOLUME_GIB),
+    // The master's volume: its FILESYSTEM recovery state (and Prometheus' data) live there.
+    SPARK_MASTER_VOLUME_GIB: String(VOLUME_GIB),
     SPARK_FORCE_DESTROY: '1',
     SPARK_ADMIN_CIDR: '10.254.0.1/32',
     SPARK_UI_TLS_CERT_FILE: path.join(tlsDir, 'ui-chain.pem'),
@@ -399,7 +401,7 @@ describe('a cluster deployed on the local cloud boots through its metadata servi
       // The key pair reached the image's default user.
       expect(fs.readFileSync(path.join(root, 'home/debian/.ssh/authorized_keys'), 'utf8')).toContain(key);
       // What cloud-init ran is what Nova holds for the server.
-      expect(fs.readFileSync(path.join(root, 'var/lib/cloud/instances', server.id, 'user-data.txt'), 'utf8')).toBe(
+      expect(userDataText(path.join(root, 'var/lib/cloud/instances', server.id, 'user-data.txt'))).toBe(
         server.user_data,
       );
     }
@@ -881,7 +883,7 @@ describe('a cluster deployed on the local cloud boots through its metadata servi
       asDeployingUser(['openstack', 'server', 'reboot', spec.serverId]);
       realizeExpecting(masterHost, 'rebooted');
       expect(hostBoot(masterHost).pid).not.toBe(boot.pid);
-      // A new master knows no worker until each reconnects by itself.
+      // The master reads its workers back from the recovery directory on its volume.
       const status = await allRegistered(3);
       powerTimings.novaRebootMasterToWorkersRegisteredSeconds = seconds(Date.now() - requested);
       writePowerTimings();
@@ -897,6 +899,65 @@ describe('a cluster deployed on the local cloud boots through its metadata servi
     } finally {
       await settlePower(spec.serverId);
     }
+  });
+
+  test('a restarted master recovers its workers and the running application from its volume (FILESYSTEM)', async () => {
+    expect(
+      inHostOk(masterHost, ['findmnt', '-n', '-o', 'FSTYPE,LABEL', '/var/lib/spark/local']).trim().split(/\s+/),
+    ).toEqual(['ext4', 'spark-local']);
+    // The driver on a worker, so that the master's restart is all the application sees.
+    const [, driverHost] = [...workerHosts.entries()][0];
+    const root = hostRoot(driverHost);
+    fs.mkdirSync(path.join(root, 'root', 'jobs'), { recursive: true });
+    fs.copyFileSync(path.join(__dirname, 'jobs', 'slow_job.py'), path.join(root, 'root', 'jobs', 'slow_job.py'));
+    const job = spawn(
+      'bash',
+      [
+        path.join(__dirname, '..', '..', 'scripts', 'cloud', 'hosts.sh'),
+        'exec',
+        driverHost,
+        'timeout',
+        '400',
+        'env',
+        'PYSPARK_PYTHON=python3',
+        '/opt/spark/bin/spark-submit',
+        '--conf',
+        `spark.cores.max=${2 * pool.sizing.executorCores}`,
+        '/root/jobs/slow_job.py',
+        '90',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    job.stdout.on('data', (d) => (output += d));
+    job.stderr.on('data', (d) => (output += d));
+    const finished = new Promise<number | null>((resolve) => job.on('exit', resolve));
+    const running = await waitFor('the application to run', 180_000, async () => {
+      const status = await getJson<MasterStatus & { activeapps: { id: string; state: string }[] }>(
+        `${MASTER_UI}/json/`,
+        tlsFile('ca.pem'),
+      );
+      return status.activeapps.find((a) => a.state === 'RUNNING');
+    });
+    expect(inHostOk(masterHost, ['ls', '/var/lib/spark/local/recovery'])).toMatch(/app_/);
+    const restarted = Date.now();
+    inHostOk(masterHost, ['systemctl', 'restart', 'spark-master']);
+    const recovered = await waitFor('the master to recover its workers and the application', 300_000, async () => {
+      const status = await getJson<MasterStatus & { status: string; activeapps: { id: string; state: string }[] }>(
+        `${MASTER_UI}/json/`,
+        tlsFile('ca.pem'),
+      );
+      return status.status === 'ALIVE' &&
+        status.aliveworkers === 3 &&
+        status.activeapps.some((a) => a.id === running.id && a.state === 'RUNNING')
+        ? status
+        : undefined;
+    });
+    powerTimings.filesystemRecoverySeconds = seconds(Date.now() - restarted);
+    writePowerTimings();
+    expect(recovered.workers.filter((w) => w.state === 'ALIVE')).toHaveLength(3);
+    expect(await finished).toBe(0);
+    expect(output).toContain('E2E_RESULT');
   });
 
   test('scaling the pool 3 → 4 with a real apply boots and registers the new worker, touching no other host', async () => {

@@ -5,6 +5,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { gunzipSync } from 'zlib';
 import { HostSpec, readSpec } from '../../scripts/cloud/realize';
 import { REPO_ROOT } from '../../scripts/tools-env';
 
@@ -87,4 +88,10 @@ export function hostLoops(host: string): Record<string, string> {
       return [loop, r.status === 0 ? r.stdout.trim() : ''];
     }),
   );
+}
+
+/** The user data cloud-init saved (`user-data.txt`) as text: decompressed when it came gzip-compressed. */
+export function userDataText(file: string): string {
+  const raw = fs.readFileSync(file);
+  return raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
 }

@@ -74,7 +74,9 @@ export interface Server {
   readonly config_drive: string;
   readonly metadata: Record<string, string>;
   readonly volumes: string[];
+  /** The user data as text (decompressed when Nova holds it gzip-compressed). */
   readonly user_data: string | null;
+  readonly user_data_gzip: boolean;
 }
 
 /** What the cloud reports for the deploying project (see scripts/cloud/inventory.py). */
