@@ -1,4 +1,4 @@
-import { Lazy, TerraformStack, Token } from 'cdktf';
+import { IResolveContext, Lazy, TerraformStack, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import {
   APP_UI_PORTS,
@@ -383,7 +383,9 @@ export class SparkCluster extends Construct {
       where,
     });
 
-    const renderMaster = (index: number) => {
+    // The resolve context of the Lazy value being produced: user data sent compressed is
+    // resolved before it is wrapped (see renderUserData).
+    const renderMaster = (index: number, context: IResolveContext) => {
       if (this.pools.size === 0) throw missing(this.node.path, 'the cluster has no workers', NO_WORKERS_FIX);
       const ip = this.masterIps[index];
       return this.renderUserData(
@@ -394,9 +396,10 @@ export class SparkCluster extends Construct {
           sparkDefaults: this.sparkDefaults(),
           contributions: nodeContributions(this.capabilities, 'master', { index, ip }),
         }),
+        context,
       );
     };
-    const renderWorker = (pool: SparkWorkerPool) =>
+    const renderWorker = (pool: SparkWorkerPool, context: IResolveContext) =>
       this.renderUserData(
         `Workers/${pool.poolId}`,
         this.bootstrap.worker({
@@ -406,6 +409,7 @@ export class SparkCluster extends Construct {
           sparkDefaults: this.sparkDefaults(),
           contributions: nodeContributions(this.capabilities, 'worker'),
         }),
+        context,
       );
 
     const userDataPolicy = props.userDataPolicy ?? UserDataChangePolicy.IGNORE;
@@ -424,7 +428,7 @@ export class SparkCluster extends Construct {
           // User data is rendered lazily, at synth: pools added later change the executor
           // defaults. Lazy values resolve for every stack before any stack is written, so an
           // error here leaves no half-written cdktf.out.
-          userData: Lazy.stringValue({ produce: () => renderMaster(index) }),
+          userData: Lazy.stringValue({ produce: (context) => renderMaster(index, context) }),
           floatingIp: props.master.floatingIp,
           volumeGiB: props.master.volumeGiB,
           volumeType: props.master.volumeType,
@@ -434,7 +438,7 @@ export class SparkCluster extends Construct {
             ...props.metadata,
             'spark:cluster': this.clusterName,
             'spark:role': 'master',
-            [SETTINGS_METADATA_KEY]: this.settingsRecord(() => renderMaster(index)),
+            [SETTINGS_METADATA_KEY]: this.settingsRecord((context) => renderMaster(index, context)),
           },
         }),
     );
@@ -448,8 +452,8 @@ export class SparkCluster extends Construct {
       securityGroupIds: [this.internalSecurityGroup.groupId, this.workerSecurityGroup.groupId],
       userDataPolicy,
       configDrive,
-      userDataFor: (pool) => Lazy.stringValue({ produce: () => renderWorker(pool) }),
-      settingsFor: (pool) => this.settingsRecord(() => renderWorker(pool)),
+      userDataFor: (pool) => Lazy.stringValue({ produce: (context) => renderWorker(pool, context) }),
+      settingsFor: (pool) => this.settingsRecord((context) => renderWorker(pool, context)),
     };
 
     this.node.addValidation({
@@ -621,7 +625,7 @@ export class SparkCluster extends Construct {
    * The `spark:settings` record of a node whose user data `render` produces (lazy): what the
    * plan review compares to tell which running servers miss a change (see settings-record.ts).
    */
-  private settingsRecord(render: () => string): string {
+  private settingsRecord(render: (context: IResolveContext) => string): string {
     return Lazy.stringValue({
       produce: (context) => {
         const resolved = (value: unknown) => {
@@ -629,7 +633,7 @@ export class SparkCluster extends Construct {
           return typeof out === 'string' ? out : JSON.stringify(out);
         };
         // Rendering first: it throws the clear error for a cluster without workers.
-        const userData = digest(resolved(render()));
+        const userData = digest(resolved(render(context)));
         const executor = this.executorDefaults;
         const storage = this.objectStorage;
         const conf = this.props.sparkConf ?? {};
@@ -722,7 +726,7 @@ export class SparkCluster extends Construct {
    * Renders a node's cloud-config for Terraform. Over Nova's user-data limit it is sent
    * gzip-compressed (cloud-init decompresses it); over the limit even so, it is refused.
    */
-  private renderUserData(node: string, config: CloudConfig): string {
+  private renderUserData(node: string, config: CloudConfig, context: IResolveContext): string {
     const text = config.render();
     const size = estimateUserDataBytes(text, this.userDataAllowance());
     if (size.base64Bytes <= NOVA_USER_DATA_LIMIT) return escapeTerraformTemplate(text);
@@ -735,7 +739,10 @@ export class SparkCluster extends Construct {
         'Shorten sparkConf, or host large files in Swift and fetch them at boot.',
       );
     }
-    return base64GzipExpression(escapeTerraformTemplate(text));
+    // Resolved here: cdktf would render function tokens nested in the expression without `${}`.
+    const resolved = context.resolve(escapeTerraformTemplate(text)) as unknown;
+    if (typeof resolved !== 'string') throw new Error(`${this.node.path}/${node}: user data did not resolve to text`);
+    return base64GzipExpression(resolved);
   }
 
   /** Peers of one access list; refuses blocks that alone or together cover the internet. */

@@ -290,6 +290,12 @@ describe('high availability', () => {
       }),
     );
     expect(Object.keys(sizes)).toHaveLength(4); // three masters, and the one user data of the pool
+    // The key from the variable stays an interpolation inside the compressed user data.
+    const first = Object.values(serversOf(synthesized)).find((s) => s.name === 'resilient-master')!;
+    expect(first.user_data).toMatch(/^\$\{base64gzip\(/);
+    expect(filesOf(fillTemplate(userDataTemplate(first.user_data), fill))['/etc/spark/tls/ui.key'].content).toBe(
+      'x'.repeat(4600),
+    );
     for (const size of Object.values(sizes)) expect(size).toBeLessThan(NOVA_USER_DATA_LIMIT);
     console.log(`HA stack, every option on: user data ${JSON.stringify(sizes)} bytes in base64 (limit 65535)`);
   });

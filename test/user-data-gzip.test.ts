@@ -1,4 +1,4 @@
-import { DataResource, LocalBackend, TerraformOutput, TerraformStack, Testing, Token } from 'cdktf';
+import { DataResource, Fn, Lazy, LocalBackend, TerraformOutput, TerraformStack, Testing, Token } from 'cdktf';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -11,21 +11,29 @@ import { synthStackDir } from './support/harness';
 import { cloudInitSchema, filesOf, fillTemplate, userDataOf } from './support/user-data';
 
 describe('user data over the limit, sent gzip-compressed', () => {
-  it('is what the real OpenTofu compresses, byte for byte: quotes, backslashes, ${ }, %{ }, tabs, non-ASCII, references', () => {
+  it('is what the real OpenTofu compresses, byte for byte: quotes, backslashes, ${ }, %{ }, tabs, non-ASCII, references, functions', () => {
     const stack = new TerraformStack(Testing.app(), 'gzip');
     const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'gzip-state-'));
     new LocalBackend(stack, { path: path.join(dir, 'terraform.tfstate') });
     const data = new DataResource(stack, 'Value', { input: { value: 's3cr3t' } });
     const reference = Token.asString(data.output.lookup('value'));
     const literal = 'a "quoted" \\ back\\slash\n${SHELL} $${kept} %{ not_a_directive }\ttab é ✓\r\n\u0001end';
+    // A reference, a function of a reference (cdktf renders those bare inside an expression,
+    // which is why the template is resolved first), and a sensitive one, as user data has them.
+    const template = `${literal} secret=${reference} b64=${Fn.base64encode(reference)} s=${Fn.sensitive(reference)}\n`;
     new TerraformOutput(stack, 'user_data', {
-      value: base64GzipExpression(escapeTerraformTemplate(`${literal} secret=${reference}\n`)),
+      value: Lazy.stringValue({
+        produce: (context) => base64GzipExpression(context.resolve(escapeTerraformTemplate(template)) as string),
+      }),
+      sensitive: true,
     });
     const tofu = new Tofu(synthStackDir(stack));
     tofu.init();
     tofu.run(['apply', '-auto-approve', '-input=false', '-no-color']);
     const encoded = JSON.parse(tofu.run(['output', '-json', 'user_data']));
-    expect(gunzipSync(Buffer.from(encoded, 'base64')).toString('utf8')).toBe(`${literal} secret=s3cr3t\n`);
+    expect(gunzipSync(Buffer.from(encoded, 'base64')).toString('utf8')).toBe(
+      `${literal} secret=s3cr3t b64=${Buffer.from('s3cr3t').toString('base64')} s=s3cr3t\n`,
+    );
   });
 
   it('compresses only a node over the limit, and the compressed one still holds a valid cloud-config', () => {
