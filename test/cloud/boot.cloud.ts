@@ -20,7 +20,7 @@
  * Writes the deploy-to-ready breakdown to .cache/e2e/deploy-to-ready.json, and how long each
  * power operation took until Spark was back to .cache/e2e/reboot.json.
  */
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -31,7 +31,17 @@ import { SparkVersion } from '../../lib';
 import { ExampleStack } from '../../stacks/example';
 import { exampleSettings } from '../../stacks/settings';
 import { E2E_CACHE, e2eScript, getJson, httpGet, MIRROR_DIR, sparkDistribution, waitFor } from '../e2e/support';
-import { hostBoot, hostLoops, hostRoot, hostSpecs, hostState, inHost, inHostOk, userDataText } from './hosts';
+import {
+  hostBoot,
+  hostLoops,
+  hostRoot,
+  hostSpecs,
+  hostState,
+  inHost,
+  inHostOk,
+  submitInBackground,
+  userDataText,
+} from './hosts';
 import { asDeployingUser, cloud, cloudEnv, Deployment, ec2Credential, inventory, leftovers } from './support';
 
 const VERSION = SparkVersion.V3_5_7;
@@ -696,31 +706,13 @@ describe('a cluster deployed on the local cloud boots through its metadata servi
 
   test('executor metrics are scraped while a job runs', async () => {
     // The job runs on the master's host in the background while the test polls Prometheus.
-    const root = hostRoot(masterHost);
-    fs.copyFileSync(path.join(__dirname, 'jobs', 'slow_job.py'), path.join(root, 'root', 'jobs', 'slow_job.py'));
-    const job = spawn(
-      'bash',
-      [
-        path.join(__dirname, '..', '..', 'scripts', 'cloud', 'hosts.sh'),
-        'exec',
-        masterHost,
-        'timeout',
-        '300',
-        'env',
-        'PYSPARK_PYTHON=python3',
-        '/opt/spark/bin/spark-submit',
-        '--master',
-        masterUrl,
-        '--conf',
-        `spark.cores.max=${2 * pool.sizing.executorCores}`,
-        '/root/jobs/slow_job.py',
-        '120',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+    const job = submitInBackground(
+      masterHost,
+      'slow_job.py',
+      ['120'],
+      ['--master', masterUrl, '--conf', `spark.cores.max=${2 * pool.sizing.executorCores}`],
+      300,
     );
-    let output = '';
-    job.stdout.on('data', (d) => (output += d));
-    const finished = new Promise<number | null>((resolve) => job.on('exit', resolve));
     try {
       const series = await waitFor('executor series in Prometheus', 150_000, async () => {
         const r = await promQuery('count by (job) ({__name__=~"metrics_executor_.+"})');
@@ -728,9 +720,9 @@ describe('a cluster deployed on the local cloud boots through its metadata servi
       });
       expect(series.map((s) => s.metric.job)).toContain('spark-executors');
     } finally {
-      expect(await finished).toBe(0);
+      const { code, output } = await job.done;
+      expect({ code, result: output.includes('E2E_RESULT') }).toEqual({ code: 0, result: true });
     }
-    expect(output).toContain('E2E_RESULT');
   });
 
   test('a stopped worker fires SparkWorkerLost within its window, and it clears once the worker is back', async () => {
@@ -905,33 +897,15 @@ describe('a cluster deployed on the local cloud boots through its metadata servi
     expect(
       inHostOk(masterHost, ['findmnt', '-n', '-o', 'FSTYPE,LABEL', '/var/lib/spark/local']).trim().split(/\s+/),
     ).toEqual(['ext4', 'spark-local']);
-    // The driver on a worker, so that the master's restart is all the application sees.
+    // The driver on a worker, so that the master's restart is all the application sees
+    // (spark.master from the worker's spark-defaults.conf).
     const [, driverHost] = [...workerHosts.entries()][0];
-    const root = hostRoot(driverHost);
-    fs.mkdirSync(path.join(root, 'root', 'jobs'), { recursive: true });
-    fs.copyFileSync(path.join(__dirname, 'jobs', 'slow_job.py'), path.join(root, 'root', 'jobs', 'slow_job.py'));
-    const job = spawn(
-      'bash',
-      [
-        path.join(__dirname, '..', '..', 'scripts', 'cloud', 'hosts.sh'),
-        'exec',
-        driverHost,
-        'timeout',
-        '400',
-        'env',
-        'PYSPARK_PYTHON=python3',
-        '/opt/spark/bin/spark-submit',
-        '--conf',
-        `spark.cores.max=${2 * pool.sizing.executorCores}`,
-        '/root/jobs/slow_job.py',
-        '90',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+    const job = submitInBackground(
+      driverHost,
+      'slow_job.py',
+      ['90'],
+      ['--conf', `spark.cores.max=${2 * pool.sizing.executorCores}`],
     );
-    let output = '';
-    job.stdout.on('data', (d) => (output += d));
-    job.stderr.on('data', (d) => (output += d));
-    const finished = new Promise<number | null>((resolve) => job.on('exit', resolve));
     const running = await waitFor('the application to run', 180_000, async () => {
       const status = await getJson<MasterStatus & { activeapps: { id: string; state: string }[] }>(
         `${MASTER_UI}/json/`,
@@ -956,8 +930,8 @@ describe('a cluster deployed on the local cloud boots through its metadata servi
     powerTimings.filesystemRecoverySeconds = seconds(Date.now() - restarted);
     writePowerTimings();
     expect(recovered.workers.filter((w) => w.state === 'ALIVE')).toHaveLength(3);
-    expect(await finished).toBe(0);
-    expect(output).toContain('E2E_RESULT');
+    const { code, output } = await job.done;
+    expect({ code, result: output.includes('E2E_RESULT') }).toEqual({ code: 0, result: true });
   });
 
   test('scaling the pool 3 → 4 with a real apply boots and registers the new worker, touching no other host', async () => {

@@ -12,7 +12,6 @@
  *
  * HA_FAILOVER_RUNS=N (default 1) repeats the stop/start cycle N times for BENCHMARKS.md.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -22,7 +21,7 @@ import { SparkVersion } from '../../lib';
 import { HighAvailabilityStack } from '../../stacks/high-availability';
 import { exampleSettings } from '../../stacks/settings';
 import { E2E_CACHE, e2eScript, getJson, httpGet, MIRROR_DIR, sparkDistribution, waitFor } from '../e2e/support';
-import { hostRoot, inHost, inHostOk } from './hosts';
+import { hostRoot, inHost, inHostOk, submitInBackground } from './hosts';
 import { asDeployingUser, cloud, cloudEnv, Deployment, inventory, leftovers } from './support';
 
 const VERSION = SparkVersion.V3_5_7;
@@ -90,38 +89,9 @@ function zookeeperMode(ip: string): string {
   return /^Mode: (\w+)/m.exec(out)?.[1] ?? `no mode in: ${out}`;
 }
 
-/** Starts a PySpark job on a worker's host (the driver there, in client mode); resolves with its exit and output. */
-function startJob(
-  host: string,
-  job: string,
-  args: string[],
-): { done: Promise<{ code: number | null; output: string }> } {
-  const root = hostRoot(host);
-  fs.mkdirSync(path.join(root, 'root', 'jobs'), { recursive: true });
-  fs.copyFileSync(path.join(__dirname, 'jobs', job), path.join(root, 'root', 'jobs', job));
-  const child = spawn(
-    'bash',
-    [
-      path.join(__dirname, '..', '..', 'scripts', 'cloud', 'hosts.sh'),
-      'exec',
-      host,
-      'timeout',
-      '600',
-      'env',
-      'PYSPARK_PYTHON=python3',
-      // spark.master from spark-defaults.conf: every master.
-      '/opt/spark/bin/spark-submit',
-      '--conf',
-      `spark.cores.max=${2 * pool.sizing.executorCores}`,
-      `/root/jobs/${job}`,
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  return { done: new Promise((resolve) => child.on('exit', (code) => resolve({ code, output }))) };
+/** Starts a PySpark job on a worker's host (its driver there, submitted to every master). */
+function startJob(host: string, job: string, args: string[]) {
+  return submitInBackground(host, job, args, ['--conf', `spark.cores.max=${2 * pool.sizing.executorCores}`], 600);
 }
 
 /** The server's Nova status, as the cloud reports it. */

@@ -2,7 +2,7 @@
  * The realized servers of the local cloud (scripts/cloud/realize.ts, hosts.sh): commands run
  * inside a server's host, its root seen from here, and what realize recorded about it.
  */
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { gunzipSync } from 'zlib';
@@ -94,4 +94,34 @@ export function hostLoops(host: string): Record<string, string> {
 export function userDataText(file: string): string {
   const raw = fs.readFileSync(file);
   return raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+}
+
+/** A job running in a host: its exit status and everything it printed, once it ends. */
+export interface BackgroundJob {
+  readonly done: Promise<{ readonly code: number | null; readonly output: string }>;
+}
+
+/**
+ * Starts a PySpark job from test/cloud/jobs with `spark-submit` on a host (its driver there, in
+ * client mode), in the background, bounded by `timeoutS` inside the host. Without `--master`
+ * in `submitArgs`, spark-defaults.conf names the master (every master, with standbys).
+ */
+export function submitInBackground(
+  host: string,
+  job: string,
+  jobArgs: string[],
+  submitArgs: string[] = [],
+  timeoutS = 400,
+): BackgroundJob {
+  const root = hostRoot(host);
+  fs.mkdirSync(path.join(root, 'root', 'jobs'), { recursive: true });
+  fs.copyFileSync(path.join(__dirname, 'jobs', job), path.join(root, 'root', 'jobs', job));
+  const command = ['timeout', String(timeoutS), 'env', 'PYSPARK_PYTHON=python3', '/opt/spark/bin/spark-submit'];
+  const child = spawn('bash', [HOSTS_SH, 'exec', host, ...command, ...submitArgs, `/root/jobs/${job}`, ...jobArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  return { done: new Promise((resolve) => child.on('exit', (code) => resolve({ code, output }))) };
 }
