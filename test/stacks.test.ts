@@ -1,6 +1,7 @@
 import { Testing } from 'cdktf';
 import { ExampleStack } from '../stacks/example';
 import { ExistingNetworkStack } from '../stacks/existing-network';
+import { HighAvailabilityStack } from '../stacks/high-availability';
 import { MultiPoolStack } from '../stacks/multi-pool';
 import { exampleSettings } from '../stacks/settings';
 import { tofuFor } from './support/harness';
@@ -11,6 +12,7 @@ const stacks = {
   example: () => new ExampleStack(Testing.app(), 'example', settings),
   'existing-network': () => new ExistingNetworkStack(Testing.app(), 'existing-network', settings),
   'multi-pool': () => new MultiPoolStack(Testing.app(), 'multi-pool', settings),
+  'high-availability': () => new HighAvailabilityStack(Testing.app(), 'high-availability', settings),
 };
 
 /** Planned creations, counted by resource type ("type[key]" instances count one each). */
@@ -88,6 +90,31 @@ describe('example stacks with the real tofu and OpenStack provider', () => {
       'batch-highmem-1',
       'batch-highmem-2',
       'batch-master',
+    ]);
+  });
+
+  it('high-availability plans three masters, each with its port, fixed address and floating IP, in one hard group', () => {
+    const plan = tofuFor(stacks['high-availability']()).plan();
+    expect(createsByType(plan)).toMatchObject({
+      openstack_compute_instance_v2: 6,
+      openstack_networking_port_v2: 6,
+      openstack_networking_floatingip_v2: 3,
+      openstack_networking_floatingip_associate_v2: 3,
+      openstack_compute_servergroup_v2: 2,
+    });
+    const after = (type: string) =>
+      (plan.resource_changes ?? []).filter((rc) => rc.type === type).map((rc) => rc.change.after ?? {});
+    const masters = after('openstack_compute_instance_v2').filter((s) => String(s.name).includes('master'));
+    expect(masters.map((m) => m.name).sort()).toEqual(['resilient-master', 'resilient-master-2', 'resilient-master-3']);
+    const ports = after('openstack_networking_port_v2').filter((p) => String(p.name).includes('master'));
+    expect(ports.map((p) => (p.fixed_ip as { ip_address: string }[])[0].ip_address).sort()).toEqual([
+      '10.44.0.10',
+      '10.44.0.11',
+      '10.44.0.12',
+    ]);
+    expect(after('openstack_compute_servergroup_v2').map((g) => [g.name, g.policies])).toContainEqual([
+      'resilient-masters',
+      ['anti-affinity'],
     ]);
   });
 

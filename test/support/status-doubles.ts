@@ -3,7 +3,7 @@
  * `/json/` page shaped like Spark 3.5's (ALIVE, or STANDBY or recovering as one of several
  * masters with ZooKeeper recovery), a fake Prometheus that serves `/api/v1/alerts`, and a page
  * that is not JSON where a master should be, all on loopback. The status against a real Spark
- * master and Prometheus is still to be proven in the end-to-end test (issue 16).
+ * master and Prometheus runs in the boot test (test/cloud/boot.cloud.ts).
  */
 import * as http from 'http';
 
