@@ -5,6 +5,7 @@ export * from './cluster';
 export * from './executor-sizing';
 export * from './external-network';
 export * from './flavor';
+export * from './high-availability';
 export * from './image';
 export * from './key-pair';
 export * from './master';

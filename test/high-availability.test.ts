@@ -2,12 +2,16 @@ import { Testing } from 'cdktf';
 import * as path from 'path';
 import { parse } from 'yaml';
 import {
+  DEFAULT_MASTER_COUNT,
   estimateGzipUserDataBytes,
   estimateUserDataBytes,
+  MAX_MASTER_COUNT,
   NOVA_USER_DATA_LIMIT,
   SparkCluster,
   SparkConfigError,
+  SparkHighAvailabilityOptions,
   SparkNetwork,
+  ZOOKEEPER_PORTS,
 } from '../lib';
 import { HighAvailabilityStack } from '../stacks/high-availability';
 import { exampleSettings } from '../stacks/settings';
@@ -53,6 +57,12 @@ function refusal(build: () => unknown): SparkConfigError {
 }
 
 describe('high availability', () => {
+  it("is part of the package's API: the options type and its constants", () => {
+    const options: SparkHighAvailabilityOptions = { masters: DEFAULT_MASTER_COUNT };
+    expect([options.masters, MAX_MASTER_COUNT]).toEqual([3, 7]);
+    expect(ZOOKEEPER_PORTS).toEqual({ client: 2181, peer: 2888, election: 3888 });
+  });
+
   describe('standby masters', () => {
     const { stack, cluster } = clusterWithWorkers(2, {
       highAvailability: true,
@@ -176,7 +186,7 @@ describe('high availability', () => {
   describe('refusals', () => {
     const build = (props: Record<string, unknown>) => clusterWithWorkers(1, props as any);
 
-    it.each([2, 4, 1, 9, 0, -3, 3.5, NaN, Infinity, '3', [3]])('refuses %p masters', (masters) => {
+    it.each([2, 4, 1, 9, 0, -3, 3.5, NaN, Infinity, '3', [3], null])('refuses %p masters', (masters) => {
       expect(refusal(() => build({ highAvailability: { masters } })).message).toMatch(
         /^test\/analytics: highAvailability.masters: must be an odd whole number from 3 to 7/,
       );

@@ -36,7 +36,7 @@ export function masterCountOf(where: string, options: boolean | SparkHighAvailab
       'Use highAvailability: true, or highAvailability: { masters: 3 }.',
     );
   }
-  const count = options.masters ?? DEFAULT_MASTER_COUNT;
+  const count = options.masters === undefined ? DEFAULT_MASTER_COUNT : options.masters;
   if (
     typeof count !== 'number' ||
     !Number.isInteger(count) ||
