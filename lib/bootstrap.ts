@@ -5,6 +5,7 @@ import { checkCaCertificate, CloudConfig } from './cloud-config';
 import { WorkerSizing } from './executor-sizing';
 import { readScript, renderUnit } from './private/assets';
 import { invalid } from './private/errors';
+import { sparkMasterUrl } from './private/names';
 import { shellQuote } from './private/shell';
 import { checkWebUiTls, KEYSTORE_PASSWORD, MAKE_KEYSTORE_SCRIPT, pemAsBase64 } from './private/web-ui-tls';
 import { SparkVersion } from './spark-version';
@@ -323,7 +324,7 @@ export class SparkBootstrap {
         renderEnvFile({
           SPARK_MASTER_HOSTS: this.masterIps.join(','),
           SPARK_MASTER_PORT: MASTER_PORT,
-          SPARK_MASTER_URL: `spark://${this.masterIps.map((ip) => `${ip}:${MASTER_PORT}`).join(',')}`,
+          SPARK_MASTER_URL: sparkMasterUrl(this.masterIps, MASTER_PORT),
         }) + '\n',
     });
     config.addFile({ path: '/etc/systemd/system/spark-worker.service', content: renderUnit('spark-worker.service') });

@@ -30,7 +30,7 @@ import { hasControlCharacters, invalid, isUnresolved, missing } from './private/
 import { HighAvailabilityCapability, masterCountOf } from './private/high-availability';
 import { MonitoringCapability } from './private/monitoring';
 import { ObjectStorageCapability } from './private/object-storage-capability';
-import { validateName } from './private/names';
+import { sparkMasterUrl, validateName } from './private/names';
 import { GeneratedSecret } from './private/secret';
 import { digest, formatSettingsRecord, plainOrDigest, SETTINGS_METADATA_KEY } from './private/settings-record';
 import { base64GzipExpression, escapeTerraformTemplate } from './private/terraform';
@@ -250,7 +250,6 @@ export class SparkCluster extends Construct {
 
   private readonly pools = new Map<string, SparkWorkerPool>();
   private readonly monitoring: MonitoringCapability;
-  private readonly highAvailability: HighAvailabilityCapability;
   /** What the cluster has besides its core (Spark, RPC security, executors): each a module. */
   private readonly capabilities: ISparkCapability[] = [];
   private readonly bootstrap: SparkBootstrap;
@@ -349,14 +348,13 @@ export class SparkCluster extends Construct {
       this.capabilities.push(storage);
     }
     if (props.webUiTls) this.capabilities.push(webUiTlsCapability(props.objectStorage !== undefined));
-    this.highAvailability = new HighAvailabilityCapability(this, {
+    const highAvailability = new HighAvailabilityCapability(this, {
       where,
       clusterName: this.clusterName,
-      options: props.highAvailability,
       masterVolume: props.master.volumeGiB !== undefined,
       masterIps: this.masterIps,
     });
-    this.capabilities.push(this.highAvailability);
+    this.capabilities.push(highAvailability);
     this.monitoring = new MonitoringCapability({
       where,
       clusterName: this.clusterName,
@@ -370,7 +368,7 @@ export class SparkCluster extends Construct {
 
     for (const [list, listPeers] of peers) for (const peer of listPeers) this.allowAccessFrom(list, peer);
 
-    this.masterUrl = `spark://${this.masterIps.map((ip) => `${ip}:${MASTER_PORT}`).join(',')}`;
+    this.masterUrl = sparkMasterUrl(this.masterIps, MASTER_PORT);
     this.bootstrap = new SparkBootstrap({
       sparkVersion: this.sparkVersion,
       sparkMirrorUrl: props.sparkMirrorUrl,
@@ -420,7 +418,7 @@ export class SparkCluster extends Construct {
           name: index === 0 ? `${this.clusterName}-master` : `${this.clusterName}-master-${index + 1}`,
           network: this.network,
           privateIp: ip,
-          serverGroupId: this.highAvailability.serverGroupId,
+          serverGroupId: highAvailability.serverGroupId,
           flavor: props.master.flavor,
           image: props.image,
           keyPairName,

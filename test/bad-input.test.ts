@@ -14,33 +14,19 @@ import {
   SparkBootstrap,
   SparkCluster,
   SparkClusterProps,
-  SparkConfigError,
   SparkContainer,
   SparkNetwork,
   SparkVersion,
   SparkWorkerPoolOptions,
 } from '../lib';
 import { clusterProps, EXTERNAL, LARGE, newStack, PUBLIC_KEY, resourcesOf, XLARGE } from './support/fixtures';
+import { refusal } from './support/refusal';
 
 // Inputs a user can get wrong, as an adversary would try them: each one is refused with a
 // SparkConfigError that says where, what and how to fix it, never a TypeError or silence.
 // `as any` stands for plain JavaScript (or a jsii language) where the types do not help.
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-
-/** Runs `build` and returns the SparkConfigError it throws (failing on anything else). */
-function refusal(build: () => unknown): SparkConfigError {
-  try {
-    build();
-  } catch (err) {
-    if (!(err instanceof SparkConfigError)) throw err;
-    // `<where>: <problem>, got <value>. <Fix>.` on one error, no cdktf wrapping.
-    expect(err.message).toMatch(/^[^\s:]+(: [^\n]+)?: .+\. [A-Z`].*\.$/s);
-    expect(err.message).not.toMatch(/Resolution error|Object creation stack/);
-    return err;
-  }
-  throw new Error('expected a SparkConfigError, but the input was accepted');
-}
 
 /** A cluster with one pool, in a fresh stack; returns the stack. */
 function cluster(overrides: Partial<SparkClusterProps> = {}, pool: Partial<SparkWorkerPoolOptions> = {}) {

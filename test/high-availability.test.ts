@@ -8,7 +8,6 @@ import {
   MAX_MASTER_COUNT,
   NOVA_USER_DATA_LIMIT,
   SparkCluster,
-  SparkConfigError,
   SparkHighAvailabilityOptions,
   SparkNetwork,
   ZOOKEEPER_PORTS,
@@ -18,6 +17,7 @@ import { exampleSettings } from '../stacks/settings';
 import { clusterProps, clusterWithWorkers, EXTERNAL, newStack, resourcesOf, XLARGE } from './support/fixtures';
 import { makeTestCertificate } from './support/tls';
 import { cloudInitSchema, filesOf, fillTemplate, userDataTemplate } from './support/user-data';
+import { refusal } from './support/refusal';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -44,17 +44,6 @@ const sparkDefaults = (server: Server) => {
       .map((line) => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)]),
   );
 };
-
-function refusal(build: () => unknown): SparkConfigError {
-  try {
-    build();
-  } catch (err) {
-    if (!(err instanceof SparkConfigError)) throw err;
-    expect(err.message).toMatch(/^[^\s:]+(: [^\n]+)?: .+\. [A-Z`].*\.$/s);
-    return err;
-  }
-  throw new Error('expected a SparkConfigError, got none');
-}
 
 describe('high availability', () => {
   it("is part of the package's API: the options type and its constants", () => {

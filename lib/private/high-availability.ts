@@ -17,10 +17,9 @@ export interface HighAvailabilityProps {
   /** Construct path for errors. */
   readonly where: string;
   readonly clusterName: string;
-  readonly options?: boolean | SparkHighAvailabilityOptions;
   /** Whether each master has a volume (single-master recovery keeps its state there). */
   readonly masterVolume: boolean;
-  /** The masters' fixed addresses, in order: as many as the options ask for. */
+  /** The masters' fixed addresses, in order (as many as masterCountOf says): several mean ZooKeeper. */
   readonly masterIps: readonly string[];
 }
 
@@ -58,25 +57,20 @@ export function masterCountOf(where: string, options: boolean | SparkHighAvailab
  * High availability of the cluster's masters: standby masters elected through a ZooKeeper
  * ensemble on the masters (ZOOKEEPER recovery), or, for one master with a volume, its state
  * kept on the volume (FILESYSTEM recovery) so that a restarted master keeps its workers and
- * applications. The masters themselves are the cluster's; this says how many, puts them in a
- * hard anti-affinity server group, and contributes their settings, files and services.
+ * applications. The masters themselves are the cluster's (as many as masterCountOf says); this
+ * puts them in a hard anti-affinity server group, and contributes their settings, files and services.
  */
 export class HighAvailabilityCapability implements ISparkCapability {
-  readonly masterCount: number;
   readonly mode: RecoveryMode;
   /** The masters' anti-affinity server group, with standby masters. */
   readonly serverGroupId?: string;
-  private readonly masterIps: readonly string[];
-  private readonly where: string;
-  private readonly clusterName: string;
 
-  constructor(scope: Construct, props: HighAvailabilityProps) {
-    this.masterCount = masterCountOf(props.where, props.options);
-    this.masterIps = props.masterIps;
-    this.where = props.where;
-    this.clusterName = props.clusterName;
-    this.mode = this.masterCount > 1 ? 'ZOOKEEPER' : props.masterVolume ? 'FILESYSTEM' : 'NONE';
-    if (this.masterCount > 1) {
+  constructor(
+    scope: Construct,
+    private readonly props: HighAvailabilityProps,
+  ) {
+    this.mode = props.masterIps.length > 1 ? 'ZOOKEEPER' : props.masterVolume ? 'FILESYSTEM' : 'NONE';
+    if (this.mode === 'ZOOKEEPER') {
       // Hard anti-affinity: Nova refuses to schedule two masters on one hypervisor (it fails the
       // server instead), so the loss of a hypervisor never takes a ZooKeeper majority with it.
       const group = new ComputeServergroupV2(scope, 'MasterGroup', {
@@ -90,21 +84,21 @@ export class HighAvailabilityCapability implements ISparkCapability {
   /** Read by the masters from spark-defaults.conf (MasterArguments loads it); others ignore them. */
   sparkDefaults(): Record<string, string> {
     if (this.mode === 'ZOOKEEPER') {
-      return sparkRecoverySettings(this.where, {
+      return sparkRecoverySettings(this.props.where, {
         mode: 'ZOOKEEPER',
-        servers: this.masterIps,
-        dir: zookeeperDir(this.clusterName),
+        servers: this.props.masterIps,
+        dir: zookeeperDir(this.props.clusterName),
       });
     }
     if (this.mode === 'FILESYSTEM') {
-      return sparkRecoverySettings(this.where, { mode: 'FILESYSTEM', directory: FILESYSTEM_RECOVERY_DIR });
+      return sparkRecoverySettings(this.props.where, { mode: 'FILESYSTEM', directory: FILESYSTEM_RECOVERY_DIR });
     }
     return {};
   }
 
   node(role: SparkNodeRole, master?: SparkMasterNode): SparkNodeContribution {
     if (role !== 'master' || this.mode !== 'ZOOKEEPER' || !master) return {};
-    const zookeeper = zookeeperNode({ where: this.where, servers: this.masterIps, myIndex: master.index });
+    const zookeeper = zookeeperNode({ where: this.props.where, servers: this.props.masterIps, myIndex: master.index });
     // The master starts after its ZooKeeper server.
     const dropIn = {
       path: '/etc/systemd/system/spark-master.service.d/zookeeper.conf',

@@ -21,3 +21,8 @@ export function validateName(where: string, field: string, value: string): strin
  * dirs: it finds the disk by that ID's serial (lib/assets/spark-bootstrap.sh).
  */
 export const LOCAL_VOLUME_METADATA_KEY = 'spark:local-volume';
+
+/** `spark://m1:7077,m2:7077,m3:7077`: every master, for workers and drivers to try in turn. */
+export function sparkMasterUrl(masters: readonly string[], port: number): string {
+  return `spark://${masters.map((ip) => `${ip}:${port}`).join(',')}`;
+}

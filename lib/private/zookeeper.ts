@@ -3,6 +3,8 @@ import { CloudConfigFile } from '../cloud-config';
 import { readAsset } from './assets';
 import { hasControlCharacters, invalid, isUnresolved } from './errors';
 
+export { sparkMasterUrl } from './names';
+
 /**
  * The ports of a ZooKeeper server: clients (the Spark masters), followers to the leader, and
  * leader election. Only the cluster's members reach them (the internal group allows all TCP
@@ -149,11 +151,6 @@ export function zookeeperConnectString(servers: readonly string[]): string {
   return checkEnsemble('ZooKeeper', servers)
     .map((ip) => `${ip}:${ZOOKEEPER_PORTS.client}`)
     .join(',');
-}
-
-/** `spark://m1:7077,m2:7077,m3:7077`: every master, for workers and drivers to try in turn. */
-export function sparkMasterUrl(masters: readonly string[], port: number): string {
-  return `spark://${masters.map((ip) => `${ip}:${port}`).join(',')}`;
 }
 
 /** The znode under which a cluster's masters keep their state: `/spark-<cluster>`. */
